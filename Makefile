@@ -1,0 +1,36 @@
+# Two commands do everything on a fresh machine:  make run  |  make test
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export PIP_CONSTRAINT := $(CURDIR)/packaging/constraints.txt
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test setup system-deps bench models install-desktop clean
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@bash packaging/system-deps.sh
+
+$(STAMP): pyproject.toml packaging/constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# torch first, pinned: a CPU wheel here; a looser spec would pull multi-GB CUDA builds.
+	$(PY) -m pip install -q "torch==2.13.0"
+	$(PY) -m pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+run: setup
+	$(VENV)/bin/musictagger-gui
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider tests
+
+bench: setup
+	$(PY) benchmarks/scan.py
+
+install-desktop: setup
+	$(PY) -m musictagger.gui.install_desktop
+
+clean:
+	rm -rf $(VENV) build *.egg-info

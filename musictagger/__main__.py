@@ -1,0 +1,3 @@
+from musictagger.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,228 @@
+"""Configuration: TOML, every key documented with its default (see ``DEFAULT_TOML``).
+
+Loading merges the user's file over the defaults, key by key; unknown keys are kept out and
+reported, wrong types raise :class:`ConfigError` with the key's name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from musictagger.errors import ConfigError
+
+# Genre names that contain a separator character and must not be split.
+DEFAULT_GENRE_EXCEPTIONS = [
+    "Folk, World, & Country",
+    "Drum & Bass",
+    "Drum 'n' Bass",
+    "R&B",
+    "Rhythm & Blues",
+    "Rock & Roll",
+    "Rock 'n' Roll",
+    "Children's",
+    "Stage & Screen",
+    "Hip-Hop/Rap",
+    "AC/DC",
+    "Death/Doom",
+    "Doom/Death",
+    "Brass & Military",
+    "Non-Music",
+    "Drum and Bass",
+    "Singer/Songwriter",
+    "Singer-Songwriter",
+    "Soul/R&B",
+    "Funk / Soul",
+    "Easy Listening",
+    "Spoken Word",
+]
+
+
+@dataclass
+class TagsConfig:
+    # How a single stored genre string is split into several genres.
+    separators: list[str] = field(default_factory=lambda: [";", "/", ",", "\0"])
+    # Genre names containing a separator that are kept whole.
+    exceptions: list[str] = field(default_factory=lambda: list(DEFAULT_GENRE_EXCEPTIONS))
+    # merge: keep what the user has and add new ones; replace: write only the new ones.
+    mode: str = "merge"
+    # Cap on the number of genres in the field after a write (0 = no cap).
+    max_genres: int = 5
+    # Which field genres go to: "genre", or "style" for people who keep GENRE broad.
+    field: str = "genre"
+    # ID3 version used when writing MP3/WAV/AIFF tags: "2.4" (null-separated multi-values)
+    # or "2.3" (joined with id3v23_separator, like Picard).
+    id3_version: str = "2.4"
+    id3v23_separator: str = "/"
+    # Write provenance (model, version, confidences) into our own custom fields.
+    write_provenance: bool = True
+    # Keep the file's modification time when writing tags.
+    keep_mtime: bool = False
+    # Write parent labels too (e.g. "Black Metal" also writes "Metal").
+    write_parents: bool = False
+
+
+@dataclass
+class LibraryConfig:
+    # Folders that make up the library (the GUI opens them at start).
+    roots: list[str] = field(default_factory=list)
+    # Follow symbolic links to folders (loops are always detected and skipped).
+    follow_symlinks: bool = True
+    # Skip hidden files and folders (names starting with ".").
+    skip_hidden: bool = True
+
+
+@dataclass
+class InferenceConfig:
+    # "auto" (CUDA > MPS > CPU), "cpu", "cuda", "cuda:1", "mps".
+    device: str = "auto"
+    # Threads torch may use on the CPU (0 = all cores but one, so the desktop stays responsive).
+    cpu_threads: int = 0
+    # Parallel decoding workers (0 = automatic).
+    decode_workers: int = 0
+    batch_size: int = 16
+    # Which model packs to use: "bundled", "user", "both", or a comma list of pack names.
+    packs: str = "both"
+    # Suggestions below this confidence are not shown.
+    min_confidence: float = 0.0
+    # At most this many suggestions per album.
+    top_k: int = 5
+
+
+@dataclass
+class WatchConfig:
+    folders: list[str] = field(default_factory=list)
+    # Seconds without size/mtime change before a new album is processed.
+    quiet_seconds: float = 5.0
+    auto_apply: bool = False
+    # With auto_apply, only labels at or above this confidence are written.
+    auto_apply_min_confidence: float = 0.8
+
+
+@dataclass
+class Config:
+    tags: TagsConfig = field(default_factory=TagsConfig)
+    library: LibraryConfig = field(default_factory=LibraryConfig)
+    inference: InferenceConfig = field(default_factory=InferenceConfig)
+    watch: WatchConfig = field(default_factory=WatchConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_CHOICES = {
+    ("tags", "mode"): ("merge", "replace"),
+    ("tags", "field"): ("genre", "style"),
+    ("tags", "id3_version"): ("2.3", "2.4"),
+}
+
+
+def _merge_section(section_obj: Any, section_name: str, values: dict[str, Any], warnings: list[str]) -> None:
+    known = {f.name: f for f in dataclasses.fields(section_obj)}
+    for key, value in values.items():
+        if key not in known:
+            warnings.append(f"unknown setting [{section_name}] {key} ignored")
+            continue
+        default = getattr(section_obj, key)
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            value = float(value) if ok else value
+        elif isinstance(default, int):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif isinstance(default, list):
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        else:
+            ok = isinstance(value, str)
+        if not ok:
+            raise ConfigError(
+                f"setting [{section_name}] {key} should be {type(default).__name__}, got {value!r}"
+            )
+        choices = _CHOICES.get((section_name, key))
+        if choices and value not in choices:
+            raise ConfigError(f"setting [{section_name}] {key} must be one of {', '.join(choices)}")
+        setattr(section_obj, key, value)
+
+
+def config_from_dict(data: dict[str, Any], warnings: list[str] | None = None) -> Config:
+    warnings = warnings if warnings is not None else []
+    cfg = Config()
+    for name, values in data.items():
+        section = getattr(cfg, name, None)
+        if section is None or not dataclasses.is_dataclass(section):
+            warnings.append(f"unknown section [{name}] ignored")
+            continue
+        if not isinstance(values, dict):
+            raise ConfigError(f"[{name}] must be a table")
+        _merge_section(section, name, values, warnings)
+    return cfg
+
+
+def load_config(path: Path | None = None, warnings: list[str] | None = None) -> Config:
+    """Load the config file (default: the app's), falling back to defaults when absent."""
+    if path is None:
+        from musictagger.paths import app_dirs
+
+        path = app_dirs().config_file
+    if not path.exists():
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return config_from_dict(data, warnings)
+
+
+def save_config(cfg: Config, path: Path | None = None) -> Path:
+    """Write the config atomically (temp file + rename)."""
+    import os
+    import tempfile
+
+    import tomli_w
+
+    if path is None:
+        from musictagger.paths import app_dirs
+
+        path = app_dirs().config_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = cfg.to_dict()
+    # TOML strings cannot hold a raw NUL; tomli_w escapes it as \u0000, which tomllib reads back.
+    text = "# musictagger settings; see `musictagger config --defaults` for every key.\n" + tomli_w.dumps(data)
+    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def default_config_text() -> str:
+    """The default configuration as documented TOML (comments taken from this module)."""
+    import inspect
+    import json
+    import re
+
+    source = inspect.getsource(__import__(__name__, fromlist=["x"]))
+    out = ["# musictagger configuration — every key with its default.", ""]
+    for section in dataclasses.fields(Config):
+        cls = section.type if isinstance(section.type, type) else globals()[section.type]
+        out.append(f"[{section.name}]")
+        body = re.search(rf"class {cls.__name__}:\n(.*?)(?:\n\n\n|\Z)", source, re.S)
+        comments: list[str] = []
+        defaults = dataclasses.asdict(cls())
+        for line in (body.group(1) if body else "").splitlines():
+            s = line.strip()
+            if s.startswith("#"):
+                comments.append(s)
+            m = re.match(r"(\w+):", s)
+            if m and m.group(1) in defaults:
+                out.extend(comments)
+                comments = []
+                out.append(f"{m.group(1)} = {json.dumps(defaults[m.group(1)])}")
+        out.append("")
+    return "\n".join(out)

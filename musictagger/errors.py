@@ -1,0 +1,61 @@
+"""Our own exception types. Library errors (mutagen, OSError, PIL, soundfile, av…) are
+translated into these at the boundary, with one clear message per file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class MusictaggerError(Exception):
+    """Base of every error we raise on purpose. ``str(err)`` is a message for a person."""
+
+
+class FileError(MusictaggerError):
+    """Something is wrong with one file; a run reports it and goes on."""
+
+    def __init__(self, path: str | Path, message: str):
+        self.path = str(path)
+        self.message = message
+        super().__init__(f"{self.path}: {message}")
+
+
+class UnsupportedFormat(FileError):
+    """Not an audio format we can tag (detected from the header, not the extension)."""
+
+
+class TagReadError(FileError):
+    """The file's tags could not be read (truncated, corrupt, vanished, no permission…)."""
+
+
+class TagWriteError(FileError):
+    """Tags could not be written; the original file is untouched."""
+
+
+class VerifyError(TagWriteError):
+    """The written copy did not read back as intended; the original file is untouched."""
+
+
+class ConfigError(MusictaggerError):
+    """The configuration file is invalid."""
+
+
+class JournalError(MusictaggerError):
+    """The journal cannot do what was asked (unknown run, nothing to undo…)."""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """A short human message for an OSError, without the path (the caller adds it)."""
+    import errno
+
+    messages = {
+        errno.ENOENT: "file not found (it may have been moved or deleted)",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "operation not permitted",
+        errno.EROFS: "read-only file system",
+        errno.ENOSPC: "no space left on device",
+        errno.ELOOP: "too many levels of symbolic links (a symlink loop)",
+        errno.ENAMETOOLONG: "file name too long",
+        errno.EISDIR: "is a directory",
+        errno.EIO: "input/output error (failing disk or network share?)",
+    }
+    return messages.get(exc.errno, exc.strerror or str(exc))
