@@ -93,6 +93,14 @@ class InferenceConfig:
 
 
 @dataclass
+class FusionConfig:
+    # Scale each source's say in the fused confidence (per label the packs' validation quality
+    # already weighs them); 0 turns a source off.
+    cover_weight: float = 1.0
+    audio_weight: float = 1.0
+
+
+@dataclass
 class WatchConfig:
     folders: list[str] = field(default_factory=list)
     # Seconds without size/mtime change before a new album is processed.
@@ -107,6 +115,7 @@ class Config:
     tags: TagsConfig = field(default_factory=TagsConfig)
     library: LibraryConfig = field(default_factory=LibraryConfig)
     inference: InferenceConfig = field(default_factory=InferenceConfig)
+    fusion: FusionConfig = field(default_factory=FusionConfig)
     watch: WatchConfig = field(default_factory=WatchConfig)
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,0 +1,266 @@
+"""Foundation commands: scan, tags, set-genres, runs, undo, config."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from musictagger.cli import EXIT_FATAL, EXIT_FILES_FAILED, EXIT_OK, emit_json, err
+from musictagger.cli.common import config_from_args, print_error_summary, progress_bar, split_genre_arg
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scan", help="scan folders and list albums, covers and genres")
+    p.add_argument("roots", nargs="+", type=Path, metavar="ROOT")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("tags", help="show the tags we read from files")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_tags)
+
+    p = sub.add_parser("set-genres", help="write genres to files (journaled, undoable)")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--genres", required=True, help='genres separated by ";", e.g. "Black Metal;Folk Metal"')
+    p.add_argument("--mode", choices=("merge", "replace"), help="merge (keep existing, default) or replace")
+    p.add_argument("--field", choices=("genre", "style"), help="target field (default from config: genre)")
+    p.add_argument("--max-genres", type=int, help="cap on the number of genres (0 = no cap)")
+    p.add_argument("--id3-version", choices=("2.3", "2.4"), help="ID3 version for MP3/WAV/AIFF")
+    p.add_argument("--keep-mtime", action="store_true", default=None, help="keep modification times")
+    p.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_set_genres)
+
+    p = sub.add_parser("runs", help="list journaled write runs")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("undo", help="undo a write run (default: the last one)")
+    p.add_argument("run_id", nargs="?", type=int, metavar="RUN_ID")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_undo)
+
+    p = sub.add_parser("config", help="show the configuration")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--defaults", action="store_true", help="print every key with its default, documented")
+    g.add_argument("--path", action="store_true", help="print where the config file lives")
+    p.set_defaults(func=cmd_config)
+
+
+# ---------------------------------------------------------------- scan
+def cmd_scan(args: argparse.Namespace) -> int:
+    from musictagger.library import Index, album_to_json, scan
+
+    cfg = config_from_args(args)
+    with Index() as index, progress_bar(args) as bar:
+        result = scan(args.roots, index=index, config=cfg, progress=bar)
+    errors = [(e.path, e.message) for e in result.errors]
+    if args.json:
+        emit_json(
+            {
+                "albums": [album_to_json(a) for a in result.albums],
+                "errors": [{"path": p, "message": m} for p, m in errors],
+            }
+        )
+    else:
+        for album in result.albums:
+            year = f" ({album.year})" if album.year else ""
+            genres = "; ".join(album.genres) or "no genre"
+            print(f"{album.artist or 'Unknown artist'} — {album.album or Path(album.folder).name}{year}")
+            print(f"    {len(album.tracks)} tracks · cover: {album.cover_source} · {genres}")
+            print(f"    {album.folder}")
+        print(
+            f"\n{len(result.albums)} albums, {result.files_seen} files "
+            f"({result.files_read} read, {result.files_cached} unchanged) in {result.elapsed_s:.1f} s"
+        )
+    print_error_summary(errors)
+    return EXIT_FILES_FAILED if errors else EXIT_OK
+
+
+# ---------------------------------------------------------------- tags
+def _tags_to_json(t) -> dict:
+    import dataclasses
+
+    d = dataclasses.asdict(t)
+    d["pictures"] = [
+        {"type": p.type, "mime": p.mime, "description": p.description, "bytes": len(p.data)} for p in t.pictures
+    ]
+    return d
+
+
+def cmd_tags(args: argparse.Namespace) -> int:
+    from musictagger.errors import FileError
+    from musictagger.tags import read_tags
+
+    cfg = config_from_args(args)
+    out, errors = [], []
+    for path in args.files:
+        try:
+            out.append(read_tags(path, cfg.tags))
+        except FileError as exc:
+            errors.append((exc.path, exc.message))
+    if args.json:
+        emit_json({"files": [_tags_to_json(t) for t in out], "errors": [{"path": p, "message": m} for p, m in errors]})
+    else:
+        for t in out:
+            print(t.path)
+            rows = [
+                ("format", f"{t.format} ({t.codec})" + (f", ID3v{t.id3_version}" if t.id3_version else "")),
+                ("duration", f"{t.duration:.1f} s" if t.duration else None),
+                ("title", t.title),
+                ("artist", t.artist),
+                ("album artist", t.album_artist),
+                ("album", t.album),
+                ("track", _n_of(t.track, t.track_total)),
+                ("disc", _n_of(t.disc, t.disc_total)),
+                ("year", t.year),
+                ("genres", " | ".join(t.genres) if t.genres else None),
+                ("styles", " | ".join(t.styles) if t.styles else None),
+                ("pictures", ", ".join(f"{p.mime} type {p.type} {len(p.data)} B" for p in t.pictures) or None),
+            ] + sorted(t.custom.items())
+            for k, v in rows:
+                if v not in (None, ""):
+                    print(f"  {k:<14} {v}")
+    print_error_summary(errors)
+    return EXIT_FILES_FAILED if errors else EXIT_OK
+
+
+def _n_of(n, total) -> str | None:
+    if n is None:
+        return None
+    return f"{n}/{total}" if total else str(n)
+
+
+# ---------------------------------------------------------------- set-genres
+def cmd_set_genres(args: argparse.Namespace) -> int:
+    from musictagger.journal import FileChange, Journal
+    from musictagger.tags import plan_genres, read_fields
+    from musictagger.errors import FileError
+
+    cfg = config_from_args(args)
+    t = cfg.tags
+    for key in ("mode", "field", "max_genres", "id3_version", "keep_mtime"):
+        value = getattr(args, key)
+        if value is not None:
+            setattr(t, key, value)
+    genres = split_genre_arg(args.genres)
+    if not genres and t.mode == "merge":
+        err("--genres is empty: nothing to add (use --mode replace to clear the field)")
+        return EXIT_FATAL
+
+    changes, errors = [], []
+    for path in args.files:
+        try:
+            current = read_fields(path, [t.field], t)[t.field]
+        except FileError as exc:
+            errors.append((exc.path, exc.message))
+            continue
+        new = plan_genres(current, genres, mode=t.mode, max_genres=t.max_genres)
+        changes.append(FileChange(str(path), {t.field: new}))
+
+    with Journal() as journal, progress_bar(args) as bar:
+        journal.cleanup_leftovers()
+        result = journal.apply(
+            changes, kind="set-genres", config=t, dry_run=args.dry_run, progress=bar,
+            meta={"genres": genres, "mode": t.mode, "field": t.field},
+        )
+    errors += [(o.path, o.message) for o in result.outcomes if not o.ok]
+    if args.json:
+        emit_json(
+            {
+                "run_id": result.run_id,
+                "dry_run": args.dry_run,
+                "files": [
+                    {"path": o.path, "ok": o.ok, "changed": o.changed, "old": o.old, "new": o.new, "message": o.message}
+                    for o in result.outcomes
+                ],
+                "errors": [{"path": p, "message": m} for p, m in errors],
+            }
+        )
+    else:
+        for o in result.outcomes:
+            if o.ok and o.changed:
+                old = " | ".join(o.old.get(t.field, [])) or "∅"
+                new = " | ".join(o.new.get(t.field, [])) or "∅"
+                print(f"{'would change' if args.dry_run else 'changed'} {o.path}\n    {t.field}: {old}  →  {new}")
+            elif o.ok:
+                print(f"unchanged {o.path}")
+        if args.dry_run:
+            print("\ndry run: nothing was written")
+        elif result.run_id is not None:
+            print(f"\nrun {result.run_id}: {result.changed_count} files changed (undo with: musictagger undo {result.run_id})")
+    print_error_summary(errors)
+    return EXIT_FILES_FAILED if errors else EXIT_OK
+
+
+# ---------------------------------------------------------------- runs / undo
+def cmd_runs(args: argparse.Namespace) -> int:
+    from musictagger.journal import Journal
+
+    with Journal() as journal:
+        runs = journal.runs(limit=args.limit)
+    if args.json:
+        emit_json(
+            {
+                "runs": [
+                    {"id": r.id, "started": r.started, "files": r.files, "kind": r.kind, "status": r.status,
+                     "finished": r.finished, "undone_by": r.undone_by}
+                    for r in runs
+                ]
+            }
+        )
+        return EXIT_OK
+    if not runs:
+        print("no runs yet")
+    for r in runs:
+        note = f"  (undone by run {r.undone_by})" if r.undone_by else ""
+        print(f"{r.id:>5}  {r.started[:19].replace('T', ' ')}  {r.kind:<12} {r.files:>6} files  {r.status}{note}")
+    return EXIT_OK
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    from musictagger.journal import Journal
+
+    cfg = config_from_args(args)
+    with Journal() as journal, progress_bar(args) as bar:
+        journal.cleanup_leftovers()
+        result = journal.undo(args.run_id, config=cfg.tags, progress=bar)
+    errors = [(o.path, o.message) for o in result.outcomes if not o.ok]
+    if args.json:
+        emit_json(
+            {
+                "run_id": result.run_id,
+                "undone_run": args.run_id if args.run_id is not None else result.undone_run,
+                "files": [
+                    {"path": o.path, "ok": o.ok, "changed": o.changed, "skipped": o.skipped, "message": o.message}
+                    for o in result.outcomes
+                ],
+            }
+        )
+    else:
+        for o in result.outcomes:
+            if o.ok and o.changed:
+                print(f"restored {o.path}")
+            for note in ([o.message] if o.ok and o.message else []):
+                print(f"  note: {note}")
+        print(f"\nundo run {result.run_id}: {result.changed_count} files restored")
+    print_error_summary(errors)
+    return EXIT_FILES_FAILED if errors else EXIT_OK
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from musictagger.config import default_config_text
+    from musictagger.paths import app_dirs
+
+    if args.defaults:
+        print(default_config_text())
+    elif args.path:
+        print(args.config or app_dirs().config_file)
+    else:
+        import tomli_w
+
+        print(tomli_w.dumps(config_from_args(args).to_dict()))
+    return EXIT_OK

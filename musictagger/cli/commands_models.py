@@ -1,0 +1,243 @@
+"""Model commands: suggest, apply, models list/info/import-choi2016."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from musictagger.cli import EXIT_FILES_FAILED, EXIT_OK, emit_json
+from musictagger.cli.common import config_from_args, print_error_summary, progress_bar
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    def run_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("roots", nargs="+", type=Path, metavar="ROOT")
+        p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
+        p.add_argument("--models", help="comma-separated pack names or paths (default: config [inference] packs)")
+        p.add_argument("--min-confidence", type=float, help="hide suggestions below this confidence (0..1)")
+        p.add_argument("--top-k", type=int, help="at most this many suggestions per album")
+        p.add_argument("--no-cache", action="store_true", help="ignore cached model outputs")
+
+    p = sub.add_parser("suggest", help="suggest subgenres for the albums under ROOT")
+    run_options(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_suggest)
+
+    p = sub.add_parser("apply", help="show (and with --write, write) suggested genres")
+    run_options(p)
+    p.add_argument("--mode", choices=("merge", "replace"))
+    p.add_argument("--field", choices=("genre", "style"))
+    p.add_argument("--max-genres", type=int)
+    p.add_argument("--write", action="store_true", help="write the tags (journaled; undo with `musictagger undo`)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_apply)
+
+    p = sub.add_parser("models", help="list, inspect and import model packs")
+    msub = p.add_subparsers(dest="models_command", metavar="SUBCOMMAND", required=True)
+    q = msub.add_parser("list", help="list installed packs")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_models_list)
+    q = msub.add_parser("info", help="show a pack's manifest summary and model card")
+    q.add_argument("name")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_models_info)
+    q = msub.add_parser("import-choi2016", help="import the published Choi et al. 2016 Keras CRNN (.h5)")
+    q.add_argument("file", type=Path, metavar="FILE.h5")
+    q.add_argument("--name", default="choi2016-msd")
+    q.set_defaults(func=cmd_models_import_choi2016)
+
+
+def _prepare(args: argparse.Namespace):
+    from musictagger.library import Index, scan
+    from musictagger.pipeline import select_packs
+    from musictagger.pipeline.cache import ResultCache
+    from musictagger.pipeline.engine import Suggester
+
+    cfg = config_from_args(args)
+    inf = cfg.inference
+    if args.min_confidence is not None:
+        inf.min_confidence = args.min_confidence
+    if args.top_k is not None:
+        inf.top_k = args.top_k
+    for key in ("mode", "field", "max_genres"):
+        if getattr(args, key, None) is not None:
+            setattr(cfg.tags, key, getattr(args, key))
+    packs = select_packs(inf.packs, args.models.split(",") if args.models else None)
+    with Index() as index, progress_bar(args) as bar:
+        scanned = scan(args.roots, index=index, config=cfg, progress=bar)
+    cache = None if args.no_cache else ResultCache()
+    suggester = Suggester(packs, cfg, device=args.device, cache=cache)
+    return cfg, scanned, suggester
+
+
+def _run(args, suggester, albums):
+    with progress_bar(args) as bar:
+        return list(suggester.run(albums, progress=bar))
+
+
+def _result_json(r) -> dict:
+    return {
+        "folder": r.folder,
+        "album": r.album,
+        "album_artist": r.album_artist,
+        "suggestions": [s.to_json() for s in r.suggestions],
+        "scores": {
+            "cover": {_name(k): round(v, 4) for k, v in sorted(r.cover_scores.items())},
+            "audio": {_name(k): round(v, 4) for k, v in sorted(r.audio_scores.items())},
+        },
+        "cached": r.cached,
+        "errors": [{"path": p, "message": m} for p, m in r.errors],
+    }
+
+
+def _name(label_id: str) -> str:
+    from musictagger.taxonomy import Taxonomy
+
+    tax = Taxonomy.default()
+    return tax.name(label_id) if label_id in tax else label_id
+
+
+def _explain(s) -> str:
+    parts = []
+    if s.cover is not None:
+        parts.append(f"cover {s.cover:.2f}")
+    if s.audio is not None:
+        parts.append(f"audio {s.audio:.2f}")
+    return ", ".join(parts)
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    cfg, scanned, suggester = _prepare(args)
+    results = _run(args, suggester, scanned.albums)
+    errors = [(e.path, e.message) for e in scanned.errors] + [e for r in results for e in r.errors]
+    if args.json:
+        emit_json(
+            {
+                "device": suggester.device_name,
+                "packs": [p.to_json() for p in suggester.pack_infos],
+                "albums": [_result_json(r) for r in results],
+                "errors": [{"path": p, "message": m} for p, m in errors],
+            }
+        )
+    else:
+        for r in results:
+            print(f"{r.album_artist or 'Unknown artist'} — {r.album or Path(r.folder).name}")
+            shown = [s for s in r.suggestions if not s.implied]
+            if not shown:
+                print("    (no suggestion above threshold)")
+            for s in shown:
+                print(f"    {s.name:<28} {s.confidence:5.2f}   ({_explain(s)})")
+        packs = ", ".join(f"{p.name} {p.version}" for p in suggester.pack_infos)
+        print(f"\n{len(results)} albums · device: {suggester.device_name} · packs: {packs}")
+    print_error_summary(errors)
+    return EXIT_FILES_FAILED if errors else EXIT_OK
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from musictagger.journal import Journal
+    from musictagger.pipeline.apply import album_changes, labels_to_write, provenance
+
+    cfg, scanned, suggester = _prepare(args)
+    t = cfg.tags
+    min_conf = cfg.inference.min_confidence
+    errors = [(e.path, e.message) for e in scanned.errors]
+    by_key = {a.key: a for a in scanned.albums}
+
+    def changes():
+        with progress_bar(args) as bar:
+            for r in suggester.run(scanned.albums, progress=bar):
+                errors.extend(r.errors)
+                labels = labels_to_write(r, min_confidence=min_conf, write_parents=t.write_parents)
+                yield from album_changes(
+                    by_key[r.key], labels, t, prov=provenance(r, labels, suggester.pack_infos)
+                )
+
+    with Journal() as journal:
+        journal.cleanup_leftovers()
+        result = journal.apply(
+            changes(), kind="apply", config=t, dry_run=not args.write,
+            meta={"roots": [str(r) for r in args.roots], "packs": [p.to_json() for p in suggester.pack_infos]},
+        )
+    errors += [(o.path, o.message) for o in result.outcomes if not o.ok]
+    if args.json:
+        emit_json(
+            {
+                "run_id": result.run_id,
+                "written": bool(args.write),
+                "device": suggester.device_name,
+                "packs": [p.to_json() for p in suggester.pack_infos],
+                "files": [
+                    {"path": o.path, "ok": o.ok, "changed": o.changed, "old": o.old.get(t.field, []),
+                     "new": o.new.get(t.field, []), "message": o.message}
+                    for o in result.outcomes
+                ],
+                "errors": [{"path": p, "message": m} for p, m in errors],
+            }
+        )
+    else:
+        for o in result.outcomes:
+            if o.ok and o.changed:
+                old = " | ".join(o.old.get(t.field, [])) or "∅"
+                new = " | ".join(o.new.get(t.field, [])) or "∅"
+                print(f"{o.path}\n    {t.field}: {old}  →  {new}")
+        changed = sum(1 for o in result.outcomes if o.ok and o.changed)
+        if args.write:
+            print(f"\nrun {result.run_id}: {changed} files changed (undo with: musictagger undo {result.run_id})")
+        else:
+            print(f"\n{changed} files would change. Nothing was written: add --write to write (undoable).")
+    print_error_summary(errors)
+    return EXIT_FILES_FAILED if errors else EXIT_OK
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    from musictagger.ml.packs import find_packs_with_problems
+
+    packs, problems = find_packs_with_problems()
+    if args.json:
+        emit_json(
+            {
+                "packs": [
+                    {"name": p.name, "kind": p.kind, "version": p.version, "bundled": p.bundled,
+                     "labels": list(p.labels), "path": str(p.path)}
+                    for p in packs
+                ],
+                "problems": [str(e) for e in problems],
+            }
+        )
+    else:
+        if not packs:
+            print("no model packs installed")
+        for p in packs:
+            where = "bundled" if p.bundled else "user"
+            print(f"{p.name:<24} {p.kind:<6} {p.version:<8} {where:<8} {len(p.labels)} labels  {p.path}")
+        for e in problems:
+            print(f"  problem: {e}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_models_info(args: argparse.Namespace) -> int:
+    from musictagger.ml.packs import find_pack
+
+    p = find_pack(args.name)
+    if args.json:
+        emit_json({"name": p.name, "path": str(p.path), "bundled": p.bundled, "manifest": p.manifest})
+        return EXIT_OK
+    m = p.manifest
+    print(f"{p.name} {p.version} ({p.kind}, {'bundled' if p.bundled else 'user'})  {p.path}")
+    print(f"  architecture: {p.architecture.get('name')}  labels: {len(p.labels)}  licence: {m.get('license', '?')}")
+    if m.get("description"):
+        print(f"  {m['description']}")
+    print()
+    print(p.model_card())
+    return EXIT_OK
+
+
+def cmd_models_import_choi2016(args: argparse.Namespace) -> int:
+    from musictagger.ml.choi2016 import import_choi2016
+
+    pack = import_choi2016(args.file, name=args.name)
+    print(f"imported {pack.name} {pack.version} into {pack.path}")
+    mapped = sum(1 for t in pack.labels if pack.label_map.get(t))
+    print(f"{len(pack.labels)} tags, {mapped} mapped to taxonomy labels")
+    return EXIT_OK

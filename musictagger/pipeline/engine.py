@@ -1,0 +1,341 @@
+"""The inference engine: albums in, :class:`AlbumSuggestions` out, decode and inference overlapped.
+
+Shape of a run::
+
+    albums ──► decode workers (threads: soundfile / PyAV / soxr / Pillow release the GIL)
+                   │  bounded prefetch window (back-pressure: memory stays flat)
+                   ▼
+               this thread: batches excerpts / covers ──► torch on the chosen device
+                   │  (fp16 autocast on CUDA, inference_mode, CPU thread cap)
+                   ▼
+               fusion (pure) ──► AlbumSuggestions, yielded album by album, in order
+
+torch is imported only when the engine is first used (``Suggester.load``), never at module import.
+Every model output is cached per file identity + pack (``ResultCache``): a re-run on an unchanged
+library does no decoding and no inference.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+
+from musictagger.config import Config
+from musictagger.errors import FileError, MusictaggerError
+from musictagger.pipeline.cache import ResultCache, file_key
+from musictagger.pipeline.fusion import SourceView, fuse, mean_probs, to_taxonomy
+from musictagger.pipeline.types import AlbumSuggestions, PackInfo
+from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
+
+if TYPE_CHECKING:  # pragma: no cover
+    from musictagger.library import Album
+    from musictagger.ml.packs import ModelPack
+
+
+def pack_key(pack: "ModelPack") -> str:
+    return f"{pack.name}@{pack.version}#{str(pack.manifest.get('sha256', ''))[:16]}"
+
+
+@dataclass
+class _Loaded:
+    pack: "ModelPack"
+    model: Any
+    frontend: Any = None  # audio: MelSpectrogram module
+    key: str = ""
+    spec_key: tuple = ()  # audio: (sample_rate, clip_seconds, count, positions)
+
+
+@dataclass
+class _AlbumWork:
+    album: "Album"
+    cover_key: str | None = None
+    cover_todo: list[_Loaded] = field(default_factory=list)
+    # track path -> spec_key -> packs still to run on that track
+    audio_todo: dict[str, dict[tuple, list[_Loaded]]] = field(default_factory=dict)
+    cover_probs: dict[str, list[float]] = field(default_factory=dict)  # pack key -> probs
+    track_probs: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # pack key -> path -> probs
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    # Filled by the decode workers: pack key -> preprocessed cover; (path, spec) -> excerpts.
+    decoded_cover: dict[str, Any] = field(default_factory=dict)
+    decoded_audio: dict[tuple, list[Any]] = field(default_factory=dict)
+
+
+def cover_identity(album: "Album") -> str | None:
+    """Cache key of the picture ``load_cover`` would return: folder image, else the first track with art."""
+    if album.cover_source == "folder" and album.cover_path:
+        return file_key("cover", album.cover_path)
+    if album.cover_source == "embedded":
+        for t in album.tracks:
+            if t.has_embedded_cover:
+                return file_key("cover", t.path)
+    return None
+
+
+class Suggester:
+    """Runs a set of model packs over albums. Create once, call :meth:`run` as often as needed."""
+
+    def __init__(
+        self,
+        packs: Sequence["ModelPack"],
+        config: Config | None = None,
+        *,
+        device: str | None = None,
+        cache: ResultCache | None = None,
+    ) -> None:
+        if not packs:
+            raise MusictaggerError("no model packs to run: install or train one (musictagger models list)")
+        self.packs = list(packs)
+        self.config = config or Config()
+        self.device_pref = device or self.config.inference.device
+        self.cache = cache
+        self._loaded: list[_Loaded] | None = None
+        self.device = None
+        self.device_name = ""
+
+    # ------------------------------------------------------------------ set-up
+    @property
+    def pack_infos(self) -> list[PackInfo]:
+        return [PackInfo(p.name, p.version, p.kind) for p in self.packs]
+
+    def load(self) -> None:
+        """Import torch, pick the device, build the models. Idempotent."""
+        if self._loaded is not None:
+            return
+        from musictagger.ml.device import describe_device, select_device, set_cpu_threads
+
+        self.device = select_device(self.device_pref)
+        if self.device.type == "cpu":
+            set_cpu_threads(self.config.inference.cpu_threads)
+        self.device_name = describe_device(self.device)
+        loaded = []
+        for pack in self.packs:
+            model = pack.load_model(self.device)
+            item = _Loaded(pack, model, key=pack_key(pack))
+            if pack.kind == "audio":
+                from musictagger.ml.frontend import MelSpectrogram
+
+                spec = pack.input
+                item.frontend = MelSpectrogram.from_spec(spec).to(self.device).eval()
+                ex = spec.get("excerpts", {}) or {}
+                item.spec_key = (
+                    int(spec["sample_rate"]),
+                    float(spec["clip_seconds"]),
+                    int(ex.get("count", 3)),
+                    tuple(float(x) for x in ex.get("positions", (0.25, 0.5, 0.75))),
+                )
+            loaded.append(item)
+        self._loaded = loaded
+
+    # ------------------------------------------------------------------ planning
+    def _plan(self, album: "Album") -> _AlbumWork:
+        assert self._loaded is not None
+        work = _AlbumWork(album)
+        cover_packs = [lp for lp in self._loaded if lp.pack.kind == "cover"]
+        audio_packs = [lp for lp in self._loaded if lp.pack.kind == "audio"]
+        if cover_packs and album.cover_source != "none":
+            work.cover_key = cover_identity(album)
+            for lp in cover_packs:
+                hit = self.cache.get(work.cover_key, lp.key, len(lp.pack.labels)) if self.cache and work.cover_key else None
+                if hit is not None:
+                    work.cover_probs[lp.key] = hit
+                else:
+                    work.cover_todo.append(lp)
+        for track in album.tracks:
+            tkey = file_key("track", track.path)
+            for lp in audio_packs:
+                hit = self.cache.get(tkey, lp.key, len(lp.pack.labels)) if self.cache and tkey else None
+                if hit is not None:
+                    work.track_probs.setdefault(lp.key, {})[track.path] = hit
+                else:
+                    work.audio_todo.setdefault(track.path, {}).setdefault(lp.spec_key, []).append(lp)
+        return work
+
+    # ------------------------------------------------------------------ decoding (worker threads)
+    @staticmethod
+    def _decode(work: _AlbumWork) -> _AlbumWork:
+        """Read cover pixels and audio excerpts for what is not cached. Runs in a worker thread."""
+        from musictagger.audio import ExcerptPolicy, read_excerpts
+        from musictagger.ml.cover_input import preprocess_bytes
+
+        if work.cover_todo:
+            from musictagger.library import load_cover
+
+            try:
+                loaded = load_cover(work.album)
+                if loaded is None:
+                    raise FileError(work.album.folder, "cover could not be read")
+                data, _source = loaded
+                for lp in work.cover_todo:
+                    work.decoded_cover[lp.key] = preprocess_bytes(data, lp.pack.input)
+            except MusictaggerError as exc:
+                work.errors.append((getattr(exc, "path", work.album.folder), getattr(exc, "message", str(exc))))
+        for path, by_spec in work.audio_todo.items():
+            for spec_key in by_spec:
+                sr, clip, count, positions = spec_key
+                try:
+                    excerpts = read_excerpts(path, sr, ExcerptPolicy(clip, count, positions))
+                    work.decoded_audio[(path, spec_key)] = excerpts
+                except MusictaggerError as exc:
+                    work.errors.append((getattr(exc, "path", path), getattr(exc, "message", str(exc))))
+        return work
+
+    # ------------------------------------------------------------------ inference (this thread)
+    def _infer(self, work: _AlbumWork) -> None:
+        import numpy as np
+        import torch
+
+        assert self._loaded is not None
+        amp = self.device.type == "cuda"
+        bs = max(1, self.config.inference.batch_size)
+
+        def forward(lp: _Loaded, x: "np.ndarray") -> "np.ndarray":
+            outs = []
+            with torch.inference_mode():
+                for i in range(0, len(x), bs):
+                    t = torch.from_numpy(np.ascontiguousarray(x[i : i + bs])).to(self.device, non_blocking=True)
+                    if lp.frontend is not None:
+                        t = lp.frontend(t)  # mel in fp32, outside autocast
+                    with torch.autocast("cuda", dtype=torch.float16, enabled=amp):
+                        logits = lp.model(t)
+                    outs.append(torch.sigmoid(logits.float()).cpu().numpy())
+            return np.concatenate(outs, axis=0)
+
+        new_rows: list[tuple[str, str, list[float]]] = []
+        for key, x in work.decoded_cover.items():
+            lp = next(lp for lp in work.cover_todo if lp.key == key)
+            probs = forward(lp, x[None, ...])[0].tolist()
+            work.cover_probs[key] = probs
+            if self.cache and work.cover_key:
+                new_rows.append((work.cover_key, key, probs))
+        # Audio: one batch stream per pack over every excerpt of every track of the album.
+        per_pack: dict[str, tuple[_Loaded, list[str], list["np.ndarray"], list[int]]] = {}
+        for (path, spec_key), excerpts in work.decoded_audio.items():
+            for lp in work.audio_todo[path][spec_key]:
+                _, paths, arrays, counts = per_pack.setdefault(lp.key, (lp, [], [], []))
+                paths.append(path)
+                arrays.extend(excerpts)
+                counts.append(len(excerpts))
+        for key, (lp, paths, arrays, counts) in per_pack.items():
+            probs = forward(lp, np.stack(arrays).astype(np.float32, copy=False))
+            start = 0
+            for path, n in zip(paths, counts):
+                track = probs[start : start + n].mean(axis=0).tolist()
+                start += n
+                work.track_probs.setdefault(key, {})[path] = track
+                tkey = file_key("track", path)
+                if self.cache and tkey:
+                    new_rows.append((tkey, key, track))
+        if self.cache:
+            self.cache.put_many(new_rows)
+
+    # ------------------------------------------------------------------ fusion
+    def _fuse(self, work: _AlbumWork) -> AlbumSuggestions:
+        from musictagger.taxonomy import Taxonomy
+
+        tax = Taxonomy.default()
+        inf = self.config.inference
+        fus = self.config.fusion
+        views: list[SourceView] = []
+        track_scores: dict[str, dict[str, float]] = {}
+        for lp in self._loaded or []:
+            pack = lp.pack
+            label_map = pack.label_map if pack.label_space == "free" else None
+            quality = pack.label_quality()
+            if pack.kind == "cover" and lp.key in work.cover_probs:
+                p, t, q = to_taxonomy(pack.labels, work.cover_probs[lp.key], pack.thresholds, quality, label_map)
+                views.append(SourceView("cover", p, t, q))
+            elif pack.kind == "audio" and work.track_probs.get(lp.key):
+                tracks = work.track_probs[lp.key]
+                for path, probs in tracks.items():
+                    tp, _, _ = to_taxonomy(pack.labels, probs, pack.thresholds, quality, label_map)
+                    merged = track_scores.setdefault(path, {})
+                    for k, v in tp.items():
+                        merged[k] = max(merged.get(k, 0.0), v)
+                album_probs = mean_probs(list(tracks.values()))
+                p, t, q = to_taxonomy(pack.labels, album_probs, pack.thresholds, quality, label_map)
+                views.append(SourceView("audio", p, t, q))
+        ids = {k for v in views for k in v.probs}
+        names = {k: tax.name(k) if k in tax else k for k in ids}
+        parents = {k: tax.parents(k) if k in tax else [] for k in ids}
+        for k in [p for ps in parents.values() for p in ps]:
+            names.setdefault(k, tax.name(k))
+        suggestions, cover_p, audio_p = fuse(
+            views,
+            names=names,
+            parents=parents,
+            cover_weight=fus.cover_weight,
+            audio_weight=fus.audio_weight,
+            min_confidence=inf.min_confidence,
+            top_k=inf.top_k,
+        )
+        a = work.album
+        return AlbumSuggestions(
+            key=a.key,
+            folder=a.folder,
+            album=a.album,
+            album_artist=a.album_artist or getattr(a, "artist", None),
+            suggestions=suggestions,
+            cover_scores=cover_p,
+            audio_scores=audio_p,
+            track_scores=track_scores,
+            errors=work.errors,
+            cached=not work.cover_todo and not work.audio_todo,
+        )
+
+    # ------------------------------------------------------------------ the run
+    def run(
+        self,
+        albums: Sequence["Album"],
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+        on_album: Callable[[AlbumSuggestions], None] | None = None,
+    ) -> Iterator[AlbumSuggestions]:
+        """Yield one :class:`AlbumSuggestions` per album, in order. Stops cleanly when cancelled."""
+        self.load()
+        tracker = ProgressTracker("suggest", len(albums), progress)
+        tracker.update(0, force=True)
+        workers = self.config.inference.decode_workers or max(1, min(8, (os.cpu_count() or 2)))
+        window = max(2, workers * 2)  # albums decoded ahead: bounds memory
+        with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mt-decode") as pool:
+            pending: deque[cf.Future] = deque()
+            it = iter(albums)
+
+            def submit_next() -> bool:
+                for album in it:
+                    work = self._plan(album)
+                    if work.cover_todo or work.audio_todo:
+                        pending.append(pool.submit(self._decode, work))
+                    else:  # fully cached: nothing to decode
+                        done: cf.Future = cf.Future()
+                        done.set_result(work)
+                        pending.append(done)
+                    return True
+                return False
+
+            while len(pending) < window and submit_next():
+                pass
+            try:
+                while pending:
+                    if cancel is not None and cancel.cancelled:
+                        break
+                    work: _AlbumWork = pending.popleft().result()
+                    submit_next()
+                    if work.cover_todo or work.audio_todo:
+                        self._infer(work)
+                    result = self._fuse(work)
+                    if on_album:
+                        on_album(result)
+                    tracker.advance(current=_album_label(work.album))
+                    yield result
+            finally:
+                for f in pending:
+                    f.cancel()
+
+
+def _album_label(album: "Album") -> str:
+    artist = album.album_artist or getattr(album, "artist", None) or "Unknown artist"
+    return f"{artist} — {album.album or os.path.basename(album.folder)}"

@@ -1,0 +1,78 @@
+"""Value objects flowing out of the suggestion pipeline (scan → extract → infer → fuse → review)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    name: str
+    version: str
+    kind: str  # "cover" | "audio"
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "version": self.version, "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One suggested label for an album, with its evidence."""
+
+    label: str  # taxonomy id
+    name: str  # display name, what gets written ("Black Metal")
+    confidence: float  # fused probability in [0, 1]
+    cover: float | None = None  # the cover model's probability (None: no cover / no such label)
+    audio: float | None = None  # the mean audio probability over the album's tracks
+    threshold: float = 0.5
+    implied: bool = False  # added as the parent of a suggested label (parent closure)
+
+    @property
+    def cover_share(self) -> float | None:
+        """How much of the confidence came from the cover (0..1), for the UI's explanation."""
+        if self.cover is None and self.audio is None:
+            return None
+        if self.audio is None:
+            return 1.0
+        if self.cover is None:
+            return 0.0
+        total = self.cover + self.audio
+        return 0.5 if total <= 0 else self.cover / total
+
+    def to_json(self) -> dict:
+        return {
+            "label": self.name,
+            "id": self.label,
+            "confidence": round(self.confidence, 4),
+            "sources": {
+                "cover": None if self.cover is None else round(self.cover, 4),
+                "audio": None if self.audio is None else round(self.audio, 4),
+            },
+            "threshold": round(self.threshold, 4),
+            "implied": self.implied,
+        }
+
+
+@dataclass
+class AlbumSuggestions:
+    """Everything the models said about one album."""
+
+    key: str
+    folder: str
+    album: str | None
+    album_artist: str | None
+    suggestions: list[Suggestion] = field(default_factory=list)
+    # Per source, every label's probability (taxonomy ids), for explanations and --json.
+    cover_scores: dict[str, float] = field(default_factory=dict)
+    audio_scores: dict[str, float] = field(default_factory=dict)
+    # Per track path, its audio probabilities (taxonomy ids).
+    track_scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    cached: bool = False  # every model output came from the cache
+
+    def labels(self, min_confidence: float = 0.0, include_implied: bool = True) -> list[str]:
+        return [
+            s.name
+            for s in self.suggestions
+            if s.confidence >= min_confidence and (include_implied or not s.implied)
+        ]
