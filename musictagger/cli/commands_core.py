@@ -233,7 +233,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
         emit_json(
             {
                 "run_id": result.run_id,
-                "undone_run": args.run_id if args.run_id is not None else result.undone_run,
+                "undone_run": journal_undone_run(result.run_id, args.run_id),
                 "files": [
                     {"path": o.path, "ok": o.ok, "changed": o.changed, "skipped": o.skipped, "message": o.message}
                     for o in result.outcomes
@@ -249,6 +249,16 @@ def cmd_undo(args: argparse.Namespace) -> int:
         print(f"\nundo run {result.run_id}: {result.changed_count} files restored")
     print_error_summary(errors)
     return EXIT_FILES_FAILED if errors else EXIT_OK
+
+
+def journal_undone_run(undo_run_id: int | None, asked: int | None) -> int | None:
+    """The run an undo run reverted (what was asked, or what "the last run" resolved to)."""
+    if asked is not None or undo_run_id is None:
+        return asked
+    from musictagger.journal import Journal
+
+    with Journal() as journal:
+        return journal.run(undo_run_id).undoes_run
 
 
 def cmd_config(args: argparse.Namespace) -> int:

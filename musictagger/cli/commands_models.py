@@ -33,6 +33,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_apply)
 
+    p = sub.add_parser("watch", help="watch folders and tag new albums once they are fully copied")
+    p.add_argument("roots", nargs="+", type=Path, metavar="ROOT")
+    p.add_argument("--auto-apply", action="store_true", help="write labels at or above --min-confidence (journaled)")
+    p.add_argument("--min-confidence", type=float, help="auto-apply threshold (default: config [watch])")
+    p.add_argument("--quiet-seconds", type=float, help="seconds without change before an album is processed")
+    p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument("--models", help="comma-separated pack names or paths")
+    p.set_defaults(func=cmd_watch)
+
     p = sub.add_parser("models", help="list, inspect and import model packs")
     msub = p.add_subparsers(dest="models_command", metavar="SUBCOMMAND", required=True)
     q = msub.add_parser("list", help="list installed packs")
@@ -135,31 +144,37 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
+    """Without --write: the diff (a dry run). With --write: a resumable batch through the journal."""
     from musictagger.journal import Journal
     from musictagger.pipeline.apply import album_changes, labels_to_write, provenance
+    from musictagger.watch.batch import run_batch
+    from musictagger.watch.state import WatchState
 
     cfg, scanned, suggester = _prepare(args)
     t = cfg.tags
     min_conf = cfg.inference.min_confidence
     errors = [(e.path, e.message) for e in scanned.errors]
     by_key = {a.key: a for a in scanned.albums}
-
-    def changes():
-        with progress_bar(args) as bar:
-            for r in suggester.run(scanned.albums, progress=bar):
-                errors.extend(r.errors)
-                labels = labels_to_write(r, min_confidence=min_conf, write_parents=t.write_parents)
-                yield from album_changes(
-                    by_key[r.key], labels, t, prov=provenance(r, labels, suggester.pack_infos)
-                )
-
-    with Journal() as journal:
+    summary = None
+    with Journal() as journal, progress_bar(args) as bar:
         journal.cleanup_leftovers()
-        result = journal.apply(
-            changes(), kind="apply", config=t, dry_run=not args.write,
-            meta={"roots": [str(r) for r in args.roots], "packs": [p.to_json() for p in suggester.pack_infos]},
-        )
-    errors += [(o.path, o.message) for o in result.outcomes if not o.ok]
+        if args.write:
+            state = WatchState()
+            try:
+                summary = run_batch(scanned.albums, args.roots, suggester, journal, state, cfg, progress=bar)
+            finally:
+                state.close()
+            result = summary.run
+            errors += summary.errors
+        else:
+            def changes():
+                for r in suggester.run(scanned.albums, progress=bar):
+                    errors.extend(r.errors)
+                    labels = labels_to_write(r, min_confidence=min_conf, write_parents=t.write_parents)
+                    yield from album_changes(by_key[r.key], labels, t, prov=provenance(r, labels, suggester.pack_infos))
+
+            result = journal.apply(changes(), kind="apply", config=t, dry_run=True)
+            errors += [(o.path, o.message) for o in result.outcomes if not o.ok]
     if args.json:
         emit_json(
             {
@@ -167,6 +182,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
                 "written": bool(args.write),
                 "device": suggester.device_name,
                 "packs": [p.to_json() for p in suggester.pack_infos],
+                "summary": summary.to_json() if summary else None,
                 "files": [
                     {"path": o.path, "ok": o.ok, "changed": o.changed, "old": o.old.get(t.field, []),
                      "new": o.new.get(t.field, []), "message": o.message}
@@ -182,12 +198,62 @@ def cmd_apply(args: argparse.Namespace) -> int:
                 new = " | ".join(o.new.get(t.field, [])) or "∅"
                 print(f"{o.path}\n    {t.field}: {old}  →  {new}")
         changed = sum(1 for o in result.outcomes if o.ok and o.changed)
-        if args.write:
-            print(f"\nrun {result.run_id}: {changed} files changed (undo with: musictagger undo {result.run_id})")
+        if summary is not None:
+            resumed = " (resumed an interrupted batch)" if summary.resumed else ""
+            print(
+                f"\n{summary.albums_tagged} albums tagged, {summary.albums_skipped} skipped, "
+                f"{summary.albums_failed} failed, {summary.files_changed} files changed "
+                f"in {summary.elapsed_s:.1f} s{resumed}"
+            )
+            if result.run_id is not None:
+                print(f"run {result.run_id} (undo with: musictagger undo {result.run_id})")
         else:
             print(f"\n{changed} files would change. Nothing was written: add --write to write (undoable).")
     print_error_summary(errors)
     return EXIT_FILES_FAILED if errors else EXIT_OK
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    import datetime
+    import threading
+
+    from musictagger.journal import Journal
+    from musictagger.library import Index
+    from musictagger.pipeline import select_packs
+    from musictagger.pipeline.cache import ResultCache
+    from musictagger.pipeline.engine import Suggester
+    from musictagger.watch import FolderWatcher, WatchState
+    from musictagger.watch.service import AlbumProcessor
+
+    cfg = config_from_args(args)
+    w = cfg.watch
+    quiet = args.quiet_seconds if args.quiet_seconds is not None else w.quiet_seconds
+    min_conf = args.min_confidence if args.min_confidence is not None else w.auto_apply_min_confidence
+    auto = args.auto_apply or w.auto_apply
+    packs = select_packs(cfg.inference.packs, args.models.split(",") if args.models else None)
+    suggester = Suggester(packs, cfg, device=args.device, cache=ResultCache())
+
+    def say(line: str) -> None:
+        print(f"{datetime.datetime.now():%H:%M:%S} {line}", flush=True)
+
+    with Index() as index, Journal() as journal:
+        journal.cleanup_leftovers()
+        state = WatchState()
+        processor = AlbumProcessor(
+            cfg, suggester, index, journal, state, auto_apply=auto, min_confidence=min_conf,
+            notify=lambda event: say(event.describe()),
+        )
+        mode = f"auto-apply at ≥ {min_conf:.2f}" if auto else "suggest only"
+        say(f"watching {', '.join(map(str, args.roots))} ({mode}, quiet {quiet:g} s); Ctrl+C stops")
+        watcher = FolderWatcher(args.roots, processor, state=state, quiet_seconds=quiet)
+        try:
+            with watcher:
+                threading.Event().wait()
+        except KeyboardInterrupt:
+            say("stopped")
+        finally:
+            state.close()
+    return EXIT_OK
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:

@@ -1,0 +1,117 @@
+"""suggest → apply → undo end to end, through the real CLI, on generated files with tiny packs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from media import make_cover, make_track
+from tinypacks import make_audio_pack, make_cover_pack
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    root = tmp_path / "music"
+    a = root / "Darkthrone" / "1992 - A Blaze"
+    b = root / "Loose"
+    a.mkdir(parents=True)
+    b.mkdir(parents=True)
+    cover = make_cover((20, 20, 20))
+    for i, fmt in enumerate(("flac", "mp3", "ogg"), start=1):
+        make_track(a, fmt, seconds=2.0, title=f"Song {i}", artist="Darkthrone", album="A Blaze",
+                   track=i, genres=["Metal"], cover=cover if i == 1 else None)
+    make_track(b, "m4a", seconds=2.0, title="Solo", artist="Someone", album="Single", genres=[])
+    return root
+
+
+@pytest.fixture
+def packs(app_home: Path) -> Path:
+    models = app_home / "data" / "models"
+    make_cover_pack(models, {"black-metal": 3.0, "jazz": -3.0, "doom-metal": -1.0})
+    make_audio_pack(models, {"black-metal": 1.0, "jazz": -3.0, "doom-metal": 2.0})
+    return models
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str]:
+    from musictagger.cli import main
+
+    code = main(["--no-progress", *argv])
+    return code, capsys.readouterr().out
+
+
+def test_suggest_json_explains_every_label(library, packs, capsys):
+    code, out = run_cli(capsys, "suggest", str(library), "--json", "--device", "cpu", "--models", "tiny-cover,tiny-audio")
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["device"].startswith("CPU")
+    assert {p["name"] for p in data["packs"]} == {"tiny-cover", "tiny-audio"}
+    albums = {a["album"]: a for a in data["albums"]}
+    blaze = albums["A Blaze"]
+    by_label = {s["label"]: s for s in blaze["suggestions"]}
+    # cover p = sigmoid(3) = 0.953, audio p = sigmoid(1) = 0.731, equal quality → mean 0.842
+    assert by_label["Black Metal"]["sources"]["cover"] == pytest.approx(0.9526, abs=1e-3)
+    assert by_label["Black Metal"]["sources"]["audio"] == pytest.approx(0.7311, abs=1e-3)
+    assert by_label["Black Metal"]["confidence"] == pytest.approx((0.9526 + 0.7311) / 2, abs=1e-3)
+    # doom: cover 0.269, audio 0.881 → 0.575 ≥ 0.5
+    assert by_label["Doom Metal"]["confidence"] == pytest.approx((0.2689 + 0.8808) / 2, abs=1e-3)
+    assert "Jazz" not in by_label
+    assert by_label["Metal"]["implied"] is True  # parent closure
+    assert set(blaze["scores"]["cover"]) == {"Black Metal", "Jazz", "Doom Metal"}
+    # the album without a cover is judged on audio alone
+    single = albums["Single"]
+    assert single["scores"]["cover"] == {}
+    assert [s["label"] for s in single["suggestions"] if not s["implied"]] == ["Doom Metal", "Black Metal"]
+    assert all(s["sources"]["cover"] is None for s in single["suggestions"])
+
+
+def test_second_run_is_served_from_the_cache(library, packs, capsys):
+    run_cli(capsys, "suggest", str(library), "--json", "--device", "cpu", "--models", "tiny-cover,tiny-audio")
+    code, out = run_cli(capsys, "suggest", str(library), "--json", "--device", "cpu", "--models", "tiny-cover,tiny-audio")
+    assert all(a["cached"] for a in json.loads(out)["albums"])
+    # Touching a track invalidates only that album's audio result.
+    track = next((library / "Loose").iterdir())
+    track.touch()
+    code, out = run_cli(capsys, "suggest", str(library), "--json", "--device", "cpu", "--models", "tiny-cover,tiny-audio")
+    cached = {a["album"]: a["cached"] for a in json.loads(out)["albums"]}
+    assert cached == {"A Blaze": True, "Single": False}
+
+
+def test_min_confidence_filters(library, packs, capsys):
+    code, out = run_cli(capsys, "suggest", str(library), "--json", "--device", "cpu", "--models", "tiny-cover,tiny-audio", "--min-confidence", "0.8")
+    blaze = next(a for a in json.loads(out)["albums"] if a["album"] == "A Blaze")
+    assert [s["label"] for s in blaze["suggestions"] if not s["implied"]] == ["Black Metal"]
+
+
+def test_apply_shows_diff_then_writes_then_undo_restores(library, packs, capsys):
+    from musictagger.tags import read_tags
+
+    flac = next((library / "Darkthrone").rglob("*.flac"))
+    code, out = run_cli(capsys, "apply", str(library), "--device", "cpu", "--models", "tiny-cover,tiny-audio", "--json")
+    data = json.loads(out)
+    assert data["written"] is False and data["run_id"] is None
+    assert read_tags(flac).genres == ["Metal"]  # dry run: nothing written
+    changed = {Path(f["path"]).name: f["new"] for f in data["files"] if f["changed"]}
+    assert changed[flac.name] == ["Metal", "Black Metal", "Doom Metal"]
+
+    code, out = run_cli(capsys, "apply", str(library), "--device", "cpu", "--models", "tiny-cover,tiny-audio", "--write", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["run_id"] is not None
+    assert data["summary"]["albums_tagged"] == 2
+    tags = read_tags(flac)
+    assert tags.genres == ["Metal", "Black Metal", "Doom Metal"]
+    assert "tiny-cover 0.0.1" in tags.custom["MUSICTAGGER_MODEL"]
+    assert tags.custom["MUSICTAGGER_CONFIDENCES"].startswith("Black Metal=0.84")
+
+    code, out = run_cli(capsys, "undo", "--json")
+    assert code == 0
+    assert read_tags(flac).genres == ["Metal"]
+    assert "MUSICTAGGER_MODEL" not in read_tags(flac).custom
+
+
+def test_models_list_json(packs, capsys):
+    code, out = run_cli(capsys, "models", "list", "--json")
+    names = {p["name"]: p for p in json.loads(out)["packs"]}
+    assert names["tiny-cover"]["kind"] == "cover" and names["tiny-cover"]["bundled"] is False
+    assert names["tiny-audio"]["labels"] == ["black-metal", "jazz", "doom-metal"]
