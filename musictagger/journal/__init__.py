@@ -1,0 +1,35 @@
+"""Safe, journaled tag writes and their undo.
+
+:func:`safe_write` is the atomic write of one file (temp copy, verify, fsync, rename);
+:class:`Journal` records every write of a run in SQLite so that it can be listed and undone, and
+cleans up after a process that died mid-run.
+"""
+
+from musictagger.journal.journal import Journal
+from musictagger.journal.model import FileChange, FileIdentity, FileOutcome, JournalEntry, RunInfo, RunResult
+from musictagger.journal.safewrite import (
+    FileChangedError,
+    check_writable,
+    file_identity,
+    find_temp_files,
+    remove_temp_files,
+    safe_write,
+    temp_path_for,
+)
+
+__all__ = [
+    "FileChange",
+    "FileChangedError",
+    "FileIdentity",
+    "FileOutcome",
+    "Journal",
+    "JournalEntry",
+    "RunInfo",
+    "RunResult",
+    "check_writable",
+    "file_identity",
+    "find_temp_files",
+    "remove_temp_files",
+    "safe_write",
+    "temp_path_for",
+]

@@ -1,0 +1,495 @@
+"""Journaled tag writes and their undo.
+
+Every file a run writes is recorded *before* it is touched (status ``pending``, with the name of
+the temporary file about to be made) and marked ``done`` or ``failed`` afterwards. A process that
+dies mid-run therefore leaves a precise trail: :meth:`Journal.cleanup_leftovers`, called when the
+app or CLI starts, removes exactly our temporary files and settles each pending entry by looking
+at what the file holds now.
+
+Undo restores the recorded old values field by field, but only where the file still holds what we
+wrote: a field the user changed afterwards is theirs, and is left alone with a per-file note.
+Undo runs are journaled like any other, so they can be undone in turn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import secrets
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from musictagger.config import TagsConfig
+from musictagger.errors import FileError, JournalError, TagWriteError
+from musictagger.journal import model as m
+from musictagger.journal.model import (
+    FileChange,
+    FileIdentity,
+    FileOutcome,
+    JournalEntry,
+    RunInfo,
+    RunResult,
+)
+from musictagger.journal.safewrite import (
+    FileChangedError,
+    check_writable,
+    file_identity,
+    normalise_values,
+    safe_write,
+    temp_path_for,
+)
+from musictagger.journal.store import connect
+from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
+from musictagger.tags import read_fields
+
+# A file that changes under us this many times in a row is reported instead of retried forever.
+_MAX_ATTEMPTS = 3
+# Tells this process's runs from those of a dead process that happened to have the same pid
+# (common in containers, where pids restart from 1).
+_PROCESS_TOKEN = secrets.token_hex(8)
+
+Values = dict[str, list[str]]
+# Given the values a file holds now: (values to write, fields left alone, note for the outcome).
+Plan = Callable[[Values], tuple[Values, list[str], str]]
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _config_to_json(config: TagsConfig) -> str:
+    return json.dumps(dataclasses.asdict(config))
+
+
+def _config_from_json(text: str | None) -> TagsConfig | None:
+    if not text:
+        return None
+    data = json.loads(text)
+    known = {f.name for f in dataclasses.fields(TagsConfig)}
+    return TagsConfig(**{k: v for k, v in data.items() if k in known})
+
+
+class _LazyRun:
+    """A run row created on first need, so that a run that writes nothing leaves no trace."""
+
+    def __init__(self, journal: "Journal", kind: str, meta: dict[str, Any], config: TagsConfig,
+                 undoes_run: int | None = None) -> None:
+        self._journal, self.kind, self._meta, self._config = journal, kind, meta, config
+        self._undoes_run = undoes_run
+        self.id: int | None = None
+
+    def ensure(self) -> int:
+        if self.id is None:
+            self.id = self._journal._create_run(self.kind, self._meta, self._config, self._undoes_run)
+        return self.id
+
+
+class Journal:
+    """The history of tag writes, in an SQLite file; one instance may be shared between threads.
+
+    The database is opened on first use, so constructing a ``Journal`` (e.g. for a dry run)
+    creates nothing on disk.
+    """
+
+    def __init__(self, db_path: Path | None = None) -> None:
+        if db_path is None:
+            from musictagger.paths import app_dirs
+
+            db_path = app_dirs().journal_db
+        self.db_path = Path(db_path)
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
+
+    # ----------------------------------------------------------------- connection
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        with self._lock:
+            if self._conn is None:
+                self._conn = connect(self.db_path)
+            return self._conn
+
+    @contextlib.contextmanager
+    def _tx(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taking the write lock up front (no upgrade deadlocks).
+
+        ``durable`` commits are fsynced before returning. The others survive a crash of the
+        process but not a power cut, and each durable commit flushes them too: that is enough
+        for everything but the pending record (which must exist before the temporary file), since
+        :meth:`cleanup_leftovers` settles a pending entry from the file itself. This saves one of
+        the four fsyncs a journaled write would otherwise cost.
+        """
+        with self._lock:
+            db = self._db
+            try:
+                db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:  # locked past the timeout, disk full, corrupt file…
+                raise JournalError(f"cannot write the journal {self.db_path}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> "Journal":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- history
+
+    _RUN_QUERY = """
+        SELECT r.id, r.kind, r.started, r.finished, r.status, r.meta, r.undoes_run,
+          (SELECT COUNT(*) FROM entries e WHERE e.run_id = r.id AND e.status IN ('done', 'undone')),
+          (SELECT COUNT(*) FROM entries e WHERE e.run_id = r.id AND e.status = 'failed'),
+          (SELECT MAX(u.id) FROM runs u WHERE u.undoes_run = r.id)
+        FROM runs r
+    """
+
+    @staticmethod
+    def _run_info(row: tuple[Any, ...]) -> RunInfo:
+        rid, kind, started, finished, status, meta, undoes, files, failed, undone_by = row
+        return RunInfo(rid, kind, started, finished, files, status, undone_by, json.loads(meta), undoes, failed)
+
+    def runs(self, limit: int | None = None) -> list[RunInfo]:
+        """Runs, newest first."""
+        with self._lock:
+            rows = self._db.execute(self._RUN_QUERY + " ORDER BY r.id DESC LIMIT ?",
+                                    (-1 if limit is None else limit,)).fetchall()
+        return [self._run_info(r) for r in rows]
+
+    def run(self, run_id: int) -> RunInfo:
+        with self._lock:
+            row = self._db.execute(self._RUN_QUERY + " WHERE r.id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise JournalError(f"there is no run {run_id} in the journal")
+        return self._run_info(row)
+
+    def entries(self, run_id: int) -> list[JournalEntry]:
+        """The files of a run, in the order they were written."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, run_id, path, status, old, new, identity_before, identity_after, message,"
+                " temp_path, undoes_entry FROM entries WHERE run_id = ? ORDER BY id", (run_id,)
+            ).fetchall()
+        return [
+            JournalEntry(eid, rid, path, status, json.loads(old), json.loads(new),
+                         FileIdentity.from_dict(json.loads(ib)) if ib else None,
+                         FileIdentity.from_dict(json.loads(ia)) if ia else None,
+                         msg, tmp, undoes)
+            for eid, rid, path, status, old, new, ib, ia, msg, tmp, undoes in rows
+        ]
+
+    def last_run_id(self, *, undoable_only: bool = True) -> int | None:
+        """The newest run; with ``undoable_only``, the newest finished run that still has written
+        files not undone (an undo run counts: undoing it re-applies what it reverted)."""
+        sql = "SELECT MAX(id) FROM runs r"
+        if undoable_only:
+            sql += (" WHERE r.status != 'running' AND EXISTS"
+                    " (SELECT 1 FROM entries e WHERE e.run_id = r.id AND e.status = 'done')")
+        with self._lock:
+            return self._db.execute(sql).fetchone()[0]
+
+    # ----------------------------------------------------------------- recording
+
+    def _create_run(self, kind: str, meta: dict[str, Any], config: TagsConfig, undoes_run: int | None) -> int:
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO runs (kind, started, status, meta, undoes_run, tags_config, pid, owner)"
+                " VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
+                (kind, _now(), json.dumps(meta), undoes_run, _config_to_json(config), os.getpid(), _PROCESS_TOKEN),
+            )
+            return int(cur.lastrowid)
+
+    def _finish_run(self, run_id: int, status: str) -> None:
+        with self._tx(durable=True) as db:
+            db.execute("UPDATE runs SET status = ?, finished = ? WHERE id = ?", (status, _now(), run_id))
+
+    def _record_pending(self, entry_id: int | None, run_id: int, path: str, old: Values, new: Values,
+                        before: FileIdentity, temp: Path, undoes_entry: int | None) -> int:
+        """Durably note the write about to happen, temporary name included, before it exists."""
+        args = (json.dumps(old), json.dumps(new), json.dumps(before.to_dict()), str(temp))
+        with self._tx(durable=True) as db:
+            if entry_id is None:
+                cur = db.execute(
+                    "INSERT INTO entries (run_id, path, status, old, new, identity_before, temp_path,"
+                    " undoes_entry) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)",
+                    (run_id, path, *args, undoes_entry),
+                )
+                return int(cur.lastrowid)
+            db.execute("UPDATE entries SET old = ?, new = ?, identity_before = ?, temp_path = ? WHERE id = ?",
+                       (*args, entry_id))
+            return entry_id
+
+    def _record_failure(self, entry_id: int | None, run_id: int, path: str, message: str,
+                        undoes_entry: int | None) -> None:
+        with self._tx() as db:
+            if entry_id is None:
+                db.execute("INSERT INTO entries (run_id, path, status, message, undoes_entry)"
+                           " VALUES (?, ?, 'failed', ?, ?)", (run_id, path, message, undoes_entry))
+            else:
+                db.execute("UPDATE entries SET status = 'failed', message = ? WHERE id = ?", (message, entry_id))
+
+    @staticmethod
+    def _mark_done(db: sqlite3.Connection, entry_id: int, after: FileIdentity | None, message: str) -> None:
+        """Entry written; the entry it reverted (if an undo) becomes undone, in the same transaction."""
+        db.execute("UPDATE entries SET status = 'done', identity_after = ?, message = ? WHERE id = ?",
+                   (json.dumps(after.to_dict()) if after else None, message, entry_id))
+        db.execute("UPDATE entries SET status = 'undone' WHERE id ="
+                   " (SELECT undoes_entry FROM entries WHERE id = ?)", (entry_id,))
+
+    # ----------------------------------------------------------------- the write of one file
+
+    def _write_file(self, run: _LazyRun, path: str, names: list[str], plan: Plan, config: TagsConfig,
+                    undoes_entry: int | None = None) -> FileOutcome:
+        """Read, plan, journal, write one file; every failure becomes this file's outcome."""
+        path = os.fspath(path)
+        entry_id: int | None = None
+        for _attempt in range(_MAX_ATTEMPTS):
+            try:
+                before = file_identity(path)
+                current = read_fields(path, names, config)
+            except FileError as exc:
+                self._record_failure(entry_id, run.ensure(), path, exc.message, undoes_entry)
+                return FileOutcome(path, False, exc.message)
+            values, skipped, note = plan(current)
+            if not values:
+                if entry_id is not None:  # a retry found the file already as wanted: not a write
+                    with self._tx() as db:
+                        db.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
+                return FileOutcome(path, True, note, skipped=skipped)
+            old = {k: current.get(k, []) for k in values}
+            temp = temp_path_for(path)
+            entry_id = self._record_pending(entry_id, run.ensure(), path, old, values, before, temp, undoes_entry)
+            try:
+                _, after = safe_write(path, values, config, expected=before, temp_path=temp)
+            except FileChangedError:
+                continue  # re-read: the old values we record must be the ones really replaced
+            except TagWriteError as exc:
+                self._record_failure(entry_id, run.ensure(), path, exc.message, undoes_entry)
+                return FileOutcome(path, False, exc.message, old, values, skipped)
+            with self._tx() as db:
+                self._mark_done(db, entry_id, after, note)
+            return FileOutcome(path, True, note, old, values, skipped, changed=True)
+        message = "the file kept changing while it was being written; not written"
+        self._record_failure(entry_id, run.ensure(), path, message, undoes_entry)
+        return FileOutcome(path, False, message)
+
+    @staticmethod
+    def _preview(path: str, names: list[str], plan: Plan, config: TagsConfig) -> FileOutcome:
+        """The dry-run counterpart of :meth:`_write_file`: same reading and checks, no writing."""
+        path = os.fspath(path)
+        try:
+            current = read_fields(path, names, config)
+            values, skipped, note = plan(current)
+            if values:
+                check_writable(path)
+        except FileError as exc:
+            return FileOutcome(path, False, exc.message)
+        old = {k: current.get(k, []) for k in values}
+        return FileOutcome(path, True, note, old, values, skipped, changed=bool(values))
+
+    # ----------------------------------------------------------------- apply / undo
+
+    def apply(
+        self,
+        changes: Iterable[FileChange],
+        *,
+        kind: str = "set-genres",
+        config: TagsConfig | None = None,
+        dry_run: bool = False,
+        meta: dict[str, Any] | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> RunResult:
+        """Write each change safely and journal it as one run; one outcome per change.
+
+        A change whose values already match the file is a no-op outcome (``changed=False``). The
+        run is only recorded once a file is written or fails, so ``run_id`` is None when nothing
+        needed writing, and always for ``dry_run`` (which touches neither files nor the journal).
+        Cancelling stops between files; what was written stays journaled, the run "cancelled".
+        """
+        config = config or TagsConfig()
+        changes = list(changes)
+        tracker = ProgressTracker("write", len(changes), progress)
+        run = _LazyRun(self, kind, dict(meta or {}), config)
+        outcomes: list[FileOutcome] = []
+        cancelled = False
+        try:
+            for change in changes:
+                if cancel is not None and cancel.cancelled:
+                    cancelled = True
+                    break
+                wanted = normalise_values(change.values)
+
+                def plan(current: Values, wanted: Values = wanted) -> tuple[Values, list[str], str]:
+                    return {k: v for k, v in wanted.items() if current.get(k, []) != v}, [], ""
+
+                if dry_run:
+                    outcomes.append(self._preview(change.path, list(wanted), plan, config))
+                else:
+                    outcomes.append(self._write_file(run, change.path, list(wanted), plan, config))
+                tracker.advance(current=change.path)
+        except BaseException:
+            if run.id is not None:
+                self._finish_run(run.id, m.FAILED)
+            raise
+        if run.id is not None:
+            self._finish_run(run.id, m.CANCELLED if cancelled else m.DONE)
+        return RunResult(run.id, kind, outcomes, cancelled)
+
+    def _is_live(self, pid: int | None, owner: str | None) -> bool:
+        if pid is None:
+            return False
+        if pid == os.getpid():
+            return owner == _PROCESS_TOKEN
+        return _pid_alive(pid)
+
+    def undo(
+        self,
+        run_id: int | None = None,
+        *,
+        config: TagsConfig | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> RunResult:
+        """Restore the files of ``run_id`` (default: :meth:`last_run_id`) to their old values.
+
+        Per field: still what we wrote -> restored; already back to the old value -> nothing to
+        do; anything else -> changed by someone since, left alone and reported in the outcome
+        (``skipped`` and ``message``). The undo is a run of kind ``"undo"``; undoing it re-applies.
+
+        A run is undone once: asking again raises :class:`JournalError`, unless files of it are
+        still not undone (the first undo was cancelled, or failed on them), in which case only
+        those are tried. ``config`` defaults to the one the run was written with.
+        """
+        with self._lock:
+            target = run_id if run_id is not None else self.last_run_id()
+            if target is None:
+                raise JournalError("there is nothing to undo")
+            info = self.run(target)
+            pid, owner, stored_config = self._db.execute(
+                "SELECT pid, owner, tags_config FROM runs WHERE id = ?", (target,)).fetchone()
+            if info.status == m.RUNNING and self._is_live(pid, owner):
+                raise JournalError(f"run {target} is still running")
+            for undo_id, undo_pid, undo_owner in self._db.execute(
+                    "SELECT id, pid, owner FROM runs WHERE undoes_run = ? AND status = 'running'", (target,)):
+                if self._is_live(undo_pid, undo_owner):
+                    raise JournalError(f"run {target} is being undone by run {undo_id}")
+            todo = [e for e in self.entries(target) if e.status == m.ENTRY_DONE]
+            if not todo:
+                if info.undone_by is not None:
+                    raise JournalError(f"run {target} was already undone by run {info.undone_by}")
+                raise JournalError(f"run {target} changed no files; there is nothing to undo")
+            config = config or _config_from_json(stored_config) or TagsConfig()
+            run = _LazyRun(self, m.UNDO, {"undoes": target}, config, undoes_run=target)
+            run.ensure()  # recorded even if every field conflicts: the run *was* undone
+        assert run.id is not None
+        tracker = ProgressTracker("undo", len(todo), progress)
+        outcomes: list[FileOutcome] = []
+        cancelled = False
+        try:
+            for entry in reversed(todo):  # newest first, in case a path appears twice
+                if cancel is not None and cancel.cancelled:
+                    cancelled = True
+                    break
+                outcome = self._write_file(run, entry.path, list(entry.new), self._undo_plan(entry), config,
+                                           undoes_entry=entry.id)
+                if outcome.ok and not outcome.changed:
+                    with self._tx() as db:
+                        db.execute("UPDATE entries SET status = 'undone' WHERE id = ?", (entry.id,))
+                outcomes.append(outcome)
+                tracker.advance(current=entry.path)
+        except BaseException:
+            self._finish_run(run.id, m.FAILED)
+            raise
+        self._finish_run(run.id, m.CANCELLED if cancelled else m.DONE)
+        return RunResult(run.id, m.UNDO, outcomes, cancelled)
+
+    @staticmethod
+    def _undo_plan(entry: JournalEntry) -> Plan:
+        def plan(current: Values) -> tuple[Values, list[str], str]:
+            values: Values = {}
+            skipped: list[str] = []
+            for name, ours in entry.new.items():
+                before = entry.old.get(name, [])
+                now = current.get(name, [])
+                if now == ours:
+                    values[name] = before
+                elif now != before:
+                    skipped.append(name)
+            note = "; ".join(f"{name} changed since run {entry.run_id}; left as is" for name in skipped)
+            return values, skipped, note
+
+        return plan
+
+    # ----------------------------------------------------------------- crash recovery
+
+    def cleanup_leftovers(self) -> list[str]:
+        """Settle what a process that died mid-run left behind; returns the temp files removed.
+
+        Only temporary files recorded in the journal are touched, and only those of runs whose
+        process is gone. Each pending entry becomes ``done`` if the file holds the new values
+        (the rename happened before the death) or ``failed`` otherwise (the original is intact);
+        such runs become "interrupted". Called at app and CLI start.
+        """
+        removed: list[str] = []
+        with self._lock:
+            if not self.db_path.exists():
+                return removed  # nothing was ever journaled here
+            runs = self._db.execute(
+                "SELECT id, pid, owner, tags_config FROM runs WHERE status = 'running'").fetchall()
+            for run_id, pid, owner, stored_config in runs:
+                if self._is_live(pid, owner):
+                    continue
+                config = _config_from_json(stored_config) or TagsConfig()
+                for entry in self.entries(run_id):
+                    if entry.status != m.PENDING:
+                        continue
+                    if entry.temp_path:
+                        with contextlib.suppress(OSError):  # gone already, or not ours to remove
+                            os.unlink(entry.temp_path)
+                            removed.append(entry.temp_path)
+                    self._settle(entry, config)
+                self._finish_run(run_id, m.INTERRUPTED)
+        return removed
+
+    def _settle(self, entry: JournalEntry, config: TagsConfig) -> None:
+        try:
+            now = read_fields(entry.path, list(entry.new), config)
+            landed = all(now.get(k, []) == v for k, v in entry.new.items())
+            after = file_identity(entry.path) if landed else None
+        except FileError:
+            landed, after = False, None
+        with self._tx() as db:
+            if landed:
+                self._mark_done(db, entry.id, after, "written just before the program stopped")
+            else:
+                db.execute("UPDATE entries SET status = 'failed', message = ? WHERE id = ?",
+                           ("interrupted before the file was replaced; the file is unchanged", entry.id))
