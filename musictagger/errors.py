@@ -35,12 +35,36 @@ class VerifyError(TagWriteError):
     """The written copy did not read back as intended; the original file is untouched."""
 
 
+class AudioError(FileError):
+    """The audio could not be decoded (unknown or corrupt stream, no audio track, I/O failure)."""
+
+
 class ConfigError(MusictaggerError):
     """The configuration file is invalid."""
 
 
+class TaxonomyError(MusictaggerError):
+    """A taxonomy file is malformed (unknown parent, cycle, duplicate id, name or alias)."""
+
+
+class IndexDatabaseError(MusictaggerError):
+    """The library index database cannot be used (not a database, or made by a newer version)."""
+
+
 class JournalError(MusictaggerError):
     """The journal cannot do what was asked (unknown run, nothing to undo…)."""
+
+
+class PackError(MusictaggerError):
+    """A model pack is missing, malformed, tampered with, or does not fit its architecture."""
+
+
+class DeviceError(MusictaggerError):
+    """The requested compute device (e.g. "cuda:1", "mps") is not available here."""
+
+
+class CoverError(FileError):
+    """A cover image cannot be used: corrupt, truncated, unsupported or too large."""
 
 
 def describe_os_error(exc: OSError) -> str:

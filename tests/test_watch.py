@@ -1,0 +1,183 @@
+"""The folder watcher, with real files and real timing (kept short: quiet periods of 0.4 s)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from media import make_cover, make_track
+from musictagger.watch import FolderWatcher, WatchState, folder_signature
+
+QUIET = 0.4
+
+
+class Recorder:
+    """A ``process`` callable that remembers what it got and marks it done, like the real one."""
+
+    def __init__(self, state: WatchState):
+        self.state = state
+        self.calls: list[tuple[str, float, dict[str, int]]] = []
+
+    def __call__(self, folder: str) -> None:
+        sizes = {p.name: p.stat().st_size for p in Path(folder).iterdir() if p.is_file()}
+        self.calls.append((folder, time.monotonic(), sizes))
+        sig = folder_signature(folder)
+        if sig:
+            self.state.mark_done(sig, folder)
+
+    def folders(self) -> list[str]:
+        return [c[0] for c in self.calls]
+
+
+def wait_for(cond, timeout=15.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return cond()
+
+
+@pytest.fixture
+def state(app_home):
+    s = WatchState()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def template(tmp_path) -> Path:
+    """A real 3-second FLAC to copy from."""
+    d = tmp_path / "template"
+    d.mkdir()
+    return make_track(d, "flac", seconds=3.0, title="Tpl", album="Tpl")
+
+
+def test_slow_copy_is_processed_once_after_it_is_stable(tmp_path, state, template):
+    root = tmp_path / "incoming"
+    root.mkdir()
+    rec = Recorder(state)
+    data = template.read_bytes()
+    with FolderWatcher([root], rec, state=state, quiet_seconds=QUIET):
+        album = root / "Slow Album"
+        album.mkdir()
+        target = album / "01 Song.flac"
+        chunk = len(data) // 8 + 1
+        with open(target, "wb") as fh:  # ~2.4 s of growing file, gaps longer than QUIET/2
+            for i in range(0, len(data), chunk):
+                fh.write(data[i : i + chunk])
+                fh.flush()
+                time.sleep(0.3)
+        copy_done = time.monotonic()
+        assert wait_for(lambda: len(rec.calls) >= 1)
+        time.sleep(3 * QUIET)
+    assert rec.folders() == [str(album)]
+    folder, when, sizes = rec.calls[0]
+    assert when >= copy_done
+    assert sizes["01 Song.flac"] == len(data)  # never seen half-copied
+
+
+def test_a_burst_of_albums_is_each_processed_exactly_once(tmp_path, state, template):
+    root = tmp_path / "incoming"
+    root.mkdir()
+    rec = Recorder(state)
+    with FolderWatcher([root], rec, state=state, quiet_seconds=QUIET, max_queue=4):
+        for i in range(15):
+            d = root / f"Album {i:02d}"
+            d.mkdir()
+            for t in range(3):
+                shutil.copy(template, d / f"{t:02d}.flac")
+        assert wait_for(lambda: len(rec.calls) >= 15)
+        time.sleep(3 * QUIET)
+    assert sorted(rec.folders()) == sorted(str(root / f"Album {i:02d}") for i in range(15))
+
+
+def test_renamed_album_folder_is_not_processed_again(tmp_path, state, template):
+    root = tmp_path / "incoming"
+    (root / "Old Name").mkdir(parents=True)
+    shutil.copy(template, root / "Old Name" / "01.flac")
+    rec = Recorder(state)
+    with FolderWatcher([root], rec, state=state, quiet_seconds=QUIET) as w:
+        assert wait_for(lambda: len(rec.calls) == 1)
+        (root / "Old Name").rename(root / "New Name")
+        time.sleep(4 * QUIET)
+        assert wait_for(w.idle)
+    assert rec.folders() == [str(root / "Old Name")]
+
+
+def test_restart_catches_up_with_changes_made_while_stopped(tmp_path, state, template):
+    root = tmp_path / "music"
+    (root / "Seen").mkdir(parents=True)
+    shutil.copy(template, root / "Seen" / "01.flac")
+    rec = Recorder(state)
+    with FolderWatcher([root], rec, state=state, quiet_seconds=QUIET):
+        assert wait_for(lambda: len(rec.calls) == 1)
+    # While the watcher is not running: a new album arrives, the old one is untouched.
+    (root / "New").mkdir()
+    shutil.copy(template, root / "New" / "01.flac")
+    rec2 = Recorder(state)
+    with FolderWatcher([root], rec2, state=state, quiet_seconds=QUIET) as w:
+        assert wait_for(lambda: len(rec2.calls) == 1)
+        time.sleep(3 * QUIET)
+        assert w.idle()
+    assert rec2.folders() == [str(root / "New")]
+
+
+def test_watched_folder_that_disappears_and_comes_back(tmp_path, state, template):
+    root = tmp_path / "usb"
+    root.mkdir()
+    rec = Recorder(state)
+    with FolderWatcher([root], rec, state=state, quiet_seconds=QUIET, rewatch_every=0.3):
+        shutil.rmtree(root)
+        time.sleep(1.0)
+        (root / "Back").mkdir(parents=True)
+        shutil.copy(template, root / "Back" / "01.flac")
+        assert wait_for(lambda: len(rec.calls) == 1)
+    assert rec.folders() == [str(root / "Back")]
+
+
+def test_auto_apply_tags_once_and_our_write_does_not_retrigger(tmp_path, app_home, state):
+    from musictagger.config import Config
+    from musictagger.journal import Journal
+    from musictagger.library import Index
+    from musictagger.ml.packs import find_pack
+    from musictagger.pipeline.engine import Suggester
+    from musictagger.tags import read_tags
+    from musictagger.watch.service import AlbumProcessor
+    from tinypacks import make_cover_pack
+
+    make_cover_pack(app_home / "data" / "models", {"black-metal": 3.0, "jazz": -3.0})
+    cfg = Config()
+    cfg.inference.device = "cpu"
+    suggester = Suggester([find_pack("tiny-cover")], cfg)
+    root = tmp_path / "incoming"
+    root.mkdir()
+    events = []
+    calls = []
+    with Index() as index, Journal() as journal:
+        processor = AlbumProcessor(cfg, suggester, index, journal, state, auto_apply=True,
+                                   min_confidence=0.8, notify=events.append)
+
+        def process(folder):
+            calls.append(folder)
+            processor(folder)
+
+        with FolderWatcher([root], process, state=state, quiet_seconds=QUIET) as w:
+            album = tmp_path / "staging" / "Album"
+            album.mkdir(parents=True)
+            make_track(album, "flac", title="One", album="Album", genres=["Metal"], cover=make_cover())
+            make_track(album, "mp3", title="Two", track=2, album="Album", genres=[])
+            shutil.move(str(album), root / "Album")  # a move into the watched folder
+            assert wait_for(lambda: len(events) >= 1)
+            time.sleep(4 * QUIET)  # our own write's events come and go
+            assert wait_for(w.idle)
+        runs = journal.runs()
+    assert calls == [str(root / "Album")]
+    assert [r.kind for r in runs] == ["watch"]
+    assert read_tags(root / "Album" / "01 One.flac").genres == ["Metal", "Black Metal"]
+    assert read_tags(root / "Album" / "02 Two.mp3").genres == ["Black Metal"]
+    assert "wrote Black Metal" in events[0].describe()
