@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from collections.abc import Sized
 from typing import Any
 
 from musictagger.config import TagsConfig
@@ -334,10 +335,14 @@ class Journal:
         run is only recorded once a file is written or fails, so ``run_id`` is None when nothing
         needed writing, and always for ``dry_run`` (which touches neither files nor the journal).
         Cancelling stops between files; what was written stays journaled, the run "cancelled".
+
+        ``changes`` may be a lazy iterator (the batch re-tagger streams album after album from the
+        engine): it is consumed one change at a time, each written before the next is asked for.
+        Progress then has no total.
         """
         config = config or TagsConfig()
-        changes = list(changes)
-        tracker = ProgressTracker("write", len(changes), progress)
+        total = len(changes) if isinstance(changes, Sized) else None
+        tracker = ProgressTracker("write", total, progress)
         run = _LazyRun(self, kind, dict(meta or {}), config)
         outcomes: list[FileOutcome] = []
         cancelled = False
