@@ -20,10 +20,9 @@ import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from datetime import datetime
 from pathlib import Path
-from collections.abc import Sized
 from typing import Any
 
 from musictagger.config import TagsConfig
