@@ -1,0 +1,127 @@
+"""Suggest throughput vs decode-only throughput, and peak RSS.
+
+    python benchmarks/suggest.py [--tracks 200] [--minutes 4] [--device auto] [--models NAME,…]
+
+Generates a library (default 200 tracks of 4 minutes, 20 albums with covers), then in one run:
+1. decode-only: the engine's own excerpt reading (same policy, same worker count), no model;
+2. full suggest (cache off): decode + mel + CRNN + cover CNN + fusion.
+Prints both throughputs (tracks/s), their ratio (goal ≥ 0.6 on CPU, ≥ 0.9 on GPU) and peak RSS.
+Default packs: the bundled ones (models/); without them a Choi-sized random CRNN is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import os
+import shutil
+import time
+
+from _common import peak_rss_mb, temp_home
+
+
+def make_library(root, tracks: int, minutes: float) -> None:
+    """Tagged FLACs (a tone + noise per track), 10 per album, a folder cover per album."""
+    import mutagen.flac
+    import numpy as np
+    import soundfile as sf
+
+    from media import make_cover
+
+    per_album, sr = 10, 22050
+    t = np.arange(int(minutes * 60 * sr)) / sr
+    rng = np.random.default_rng(0)
+    for i in range(tracks):
+        artist, album_name = f"Artist {i // per_album:03d}", f"Album {i // per_album:03d}"
+        album = root / artist / album_name
+        album.mkdir(parents=True, exist_ok=True)
+        if i % per_album == 0:
+            (album / "cover.jpg").write_bytes(make_cover(tuple(int(c) for c in rng.integers(0, 255, 3))))
+        f0 = 110 * (1 + i % 7)
+        audio = (0.3 * np.sin(2 * np.pi * f0 * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
+        path = album / f"{i % per_album + 1:02d} Track.flac"
+        sf.write(str(path), audio, sr, format="FLAC", subtype="PCM_16")
+        m = mutagen.flac.FLAC(str(path))
+        m["ARTIST"], m["ALBUM"], m["TRACKNUMBER"] = artist, album_name, str(i % per_album + 1)
+        m.save()
+
+
+def default_packs(home) -> list[str]:
+    from musictagger.ml.packs import find_packs
+
+    bundled = [p for p in find_packs(include_user=False)]
+    if bundled:
+        return [p.name for p in bundled]
+    # No bundled packs: a randomly initialised pack of the architecture and input we train.
+    from musictagger.ml.crnn import build
+    from musictagger.ml.packs import save_pack
+    from musictagger.training.trainer import DEFAULT_AUDIO_INPUT, DEFAULT_AUDIO_PARAMS
+    from tinypacks import _manifest
+
+    labels = ["black-metal", "death-metal", "doom-metal", "jazz", "classical"]
+    spec = dict(DEFAULT_AUDIO_INPUT)
+    params = dict(DEFAULT_AUDIO_PARAMS, n_labels=len(labels), n_mels=spec["n_mels"], frames=spec["frames"])
+    save_pack(home / "home" / "data" / "models" / "bench-audio",
+              _manifest("bench-audio", "audio", labels, {"name": "crnn", "params": params}, spec),
+              build(params).state_dict(), "bench")
+    return ["bench-audio"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tracks", type=int, default=200)
+    ap.add_argument("--minutes", type=float, default=4.0)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--models")
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+
+    home = temp_home("mt-bench-suggest-")
+    lib = home / "library"
+    t0 = time.perf_counter()
+    make_library(lib, args.tracks, args.minutes)
+    print(f"generated {args.tracks} tracks × {args.minutes:g} min in {time.perf_counter() - t0:.1f} s")
+
+    from musictagger.audio import ExcerptPolicy, read_excerpts
+    from musictagger.config import Config
+    from musictagger.library import Index, scan
+    from musictagger.pipeline import select_packs
+    from musictagger.pipeline.engine import Suggester
+
+    names = args.models.split(",") if args.models else default_packs(home)
+    packs = select_packs(names=names)
+    cfg = Config()
+    with Index() as index:
+        albums = scan([lib], index=index, config=cfg).albums
+    tracks = [t for a in albums for t in a.tracks]
+    suggester = Suggester(packs, cfg, device=args.device)
+    suggester.load()  # model build + torch import outside both timings
+    workers = cfg.inference.decode_workers or max(1, min(8, os.cpu_count() or 2))
+    audio = [p for p in packs if p.kind == "audio"]
+    spec = audio[0].input if audio else {"sample_rate": 12000, "clip_seconds": 29.12, "excerpts": {}}
+    policy = ExcerptPolicy(float(spec["clip_seconds"]), int(spec.get("excerpts", {}).get("count", 3)),
+                           tuple(spec.get("excerpts", {}).get("positions", (0.25, 0.5, 0.75))))
+
+    t0 = time.perf_counter()
+    with cf.ThreadPoolExecutor(workers) as pool:
+        for _ in pool.map(lambda t: read_excerpts(t.path, int(spec["sample_rate"]), policy), tracks):
+            pass
+    decode_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    results = list(suggester.run(albums))
+    suggest_s = time.perf_counter() - t0
+    assert len(results) == len(albums)
+
+    dec_tps, sug_tps = len(tracks) / decode_s, len(tracks) / suggest_s
+    print(f"device: {suggester.device_name}; packs: {', '.join(p.name for p in packs)}; decode workers: {workers}")
+    print(f"decode-only throughput : {dec_tps:8.1f} tracks/s  ({decode_s:.1f} s)")
+    print(f"full suggest throughput: {sug_tps:8.1f} tracks/s  ({suggest_s:.1f} s)")
+    print(f"ratio suggest/decode   : {sug_tps / dec_tps:8.2f}   (goal ≥ 0.6 CPU, ≥ 0.9 GPU)")
+    print(f"peak RSS               : {peak_rss_mb():8.0f} MiB")
+    if not args.keep:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
