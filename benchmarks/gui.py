@@ -1,0 +1,253 @@
+"""GUI responsiveness: the longest event-loop stall during a suggest run, and time-to-window.
+
+    .venv/bin/python benchmarks/gui.py [--tracks 1000] [--per-album 10] [--runs 3]
+
+1. **Stall** (goal ≤ 50 ms): a generated library of ``--tracks`` FLAC tracks with covers, a tiny
+   cover pack and a tiny audio pack (random weights; what is measured is the plumbing, not the
+   model), the real main window (offscreen). A QTimer ticks every 5 ms and records the largest gap
+   between ticks while the library is scanned and then while Suggest All runs — including the
+   first load of torch and the models in the worker thread.
+2. **Time to window** (goal ≤ 1.5× a bare PySide6 window): each measured in a fresh interpreter,
+   from process start to the window being exposed; median of ``--runs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # media.make_track, the test-media generator
+
+LABELS = ["black-metal", "doom-metal", "thrash-metal", "death-metal"]
+
+BARE = """
+import time, sys
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication([])
+w = QMainWindow(); w.resize(1280, 780); w.show()
+while not (w.windowHandle() and w.windowHandle().isExposed()):
+    app.processEvents()
+app.processEvents()
+print("SHOWN", time.time())
+"""
+
+APP = """
+import time, sys
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from musictagger.gui.app import create_window
+w = create_window()
+while not (w.windowHandle() and w.windowHandle().isExposed()):
+    app.processEvents()
+app.processEvents()
+print("SHOWN", time.time(), "torch" in sys.modules)
+w.close()
+"""
+
+
+def make_packs(models: Path) -> list[str]:
+    from musictagger.ml import cover_cnn, crnn
+    from musictagger.ml.frontend import MelSpectrogram
+    from musictagger.ml.packs import save_pack
+
+    made = []
+    params = {"n_labels": len(LABELS), "widths": [8, 16, 16], "dropout": 0.0, "in_size": 64}
+    save_pack(models / "bench-covers", {
+        "name": "bench-covers", "version": "0.0.1", "kind": "cover", "labels": LABELS,
+        "input": {"size": 64, "resize": "shorter_side_then_center_crop", "mean": [0.5] * 3, "std": [0.25] * 3},
+        "architecture": {"name": "cover_cnn", "params": params},
+        "thresholds": {label: 0.01 for label in LABELS}, "license": "CC0-1.0",
+    }, cover_cnn.build(params).state_dict(), "# bench covers")
+    made.append("bench-covers (cover_cnn)")
+    spec = {"sample_rate": 16000, "n_fft": 512, "hop_length": 256, "n_mels": 32, "fmin": 0.0, "fmax": 8000.0,
+            "mel_htk": False, "mel_norm": "slaney", "power": 2.0,
+            "log": {"type": "db", "ref": 1.0, "amin": 1e-10, "multiplier": 10.0, "top_db": 80.0},
+            "clip_seconds": 1.0, "frames": 0, "excerpts": {"count": 2, "positions": [0.3, 0.7]}}
+    spec["frames"] = MelSpectrogram.from_spec({**spec, "frames": 1}).frames(16000)
+    aparams = {"n_labels": len(LABELS), "n_mels": 32, "frames": spec["frames"], "conv_widths": [8, 16],
+               "pools": [[2, 2], [2, 2]], "gru_width": 8, "dropout": 0.0}
+    save_pack(models / "bench-audio", {
+        "name": "bench-audio", "version": "0.0.1", "kind": "audio", "labels": LABELS, "input": spec,
+        "architecture": {"name": "crnn", "params": aparams},
+        "thresholds": {label: 0.01 for label in LABELS}, "license": "CC0-1.0",
+    }, crnn.build(aparams).state_dict(), "# bench audio")
+    made.append("bench-audio (crnn)")
+    return made
+
+
+def make_library(root: Path, tracks: int, per_album: int) -> int:
+    from media import make_cover, make_track
+
+    n_albums = max(1, tracks // per_album)
+    for a in range(n_albums):
+        folder = root / f"Artist {a % 37}" / f"Album {a}"
+        folder.mkdir(parents=True, exist_ok=True)
+        cover = make_cover(((a * 53) % 255, (a * 97) % 255, (a * 31) % 255), (160, 160))
+        for t in range(per_album):
+            make_track(folder, "flac", seconds=2.0, sample_rate=16000, title=f"T{t}", artist=f"Artist {a % 37}",
+                       album=f"Album {a}", track=t + 1, genres=["Metal"], cover=cover if t == 0 else None,
+                       freq=110.0 + 20 * t)
+    return n_albums
+
+
+class StallMeter:
+    """Largest gap between ticks of a 5 ms QTimer: how long the event loop could not run."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.gaps: list[float] = []
+        self.times: list[float] = []
+        self._t0 = 0.0
+        self._last = time.perf_counter()
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append(now - self._last)
+        self.times.append(now - self._t0)
+        self._last = now
+
+    def start(self) -> None:
+        self.gaps.clear()
+        self.times = []
+        self._last = self._t0 = time.perf_counter()
+        self.timer.start()
+
+    def stop(self) -> dict:
+        self.timer.stop()
+        top = sorted(zip(self.gaps, self.times), reverse=True)[:5]
+        if os.environ.get("MT_BENCH_DEBUG"):
+            print("   top gaps (ms @ s):", ", ".join(f"{g * 1000:.0f}@{t:.2f}" for g, t in top))
+        g = sorted(self.gaps) or [0.0]
+        return {"max_ms": g[-1] * 1000, "p99_ms": g[int(0.99 * (len(g) - 1))] * 1000, "ticks": len(g)}
+
+
+def _wait(app, done) -> None:
+    while not done():
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def _phase(name: str, meter: StallMeter, seconds: float, extra: str = "") -> dict:
+    r = meter.stop()
+    print(f"{name:8s} {seconds:6.1f} s   longest stall {r['max_ms']:6.1f} ms   p99 {r['p99_ms']:5.1f} ms   {extra}")
+    return r
+
+
+def measure_stall(tracks: int, per_album: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="mt-gui-bench-") as tmp:
+        tmp = Path(tmp)
+        os.environ["MUSICTAGGER_HOME"] = str(tmp / "home")
+        # Packs and media are made in a child process: this one must start without torch, like the app.
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, __file__, "--prepare", str(tmp), "--tracks", str(tracks),
+                        "--per-album", str(per_album)], check=True)
+        n_albums = max(1, tracks // per_album)
+        print(f"library: {n_albums} albums, {n_albums * per_album} tracks, prepared in {time.perf_counter() - t0:.1f} s")
+
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance() or QApplication([])
+        from musictagger.gui.app import create_window
+
+        window = create_window()
+        c = window.controller
+        meter = StallMeter()
+        meter.start()
+        t0 = time.perf_counter()
+        _wait(app, lambda: c.model.rowCount() >= n_albums)
+        _phase("scan", meter, time.perf_counter() - t0)
+        meter.start()  # the models load in the background once the scan is done (torch import)
+        t0 = time.perf_counter()
+        _wait(app, lambda: not c.runner.active)
+        _phase("warm-up", meter, time.perf_counter() - t0, "(torch + models load in a worker)")
+
+        meter.start()
+        t0 = time.perf_counter()
+        assert c.suggest(None)
+        _wait(app, lambda: not c.runner.active)
+        elapsed = time.perf_counter() - t0
+        device = window.engine_info.device_name if window.engine_info else "?"
+        stall = _phase("suggest", meter, elapsed, f"({n_albums * per_album / elapsed:.0f} tracks/s, {device})")
+        verdict = "OK" if stall["max_ms"] <= 50 else "ABOVE GOAL"
+        print(f"=> longest event-loop stall during suggest: {stall['max_ms']:.1f} ms (goal <= 50 ms) {verdict}")
+        window.close()
+
+
+def prepare(folder: Path, tracks: int, per_album: int) -> None:
+    os.environ["MUSICTAGGER_HOME"] = str(folder / "home")
+    from musictagger.config import Config, save_config
+    from musictagger.paths import app_dirs
+
+    make_packs(app_dirs().ensure().models)
+    make_library(folder / "music", tracks, per_album)
+    cfg = Config()
+    cfg.library.roots = [str(folder / "music")]
+    cfg.inference.packs = "user"
+    save_config(cfg)
+
+
+def _time_to_window(code: str, env: dict) -> tuple[float, str]:
+    start = time.time()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    line = next((l for l in out.stdout.splitlines() if l.startswith("SHOWN")), None)
+    if line is None:
+        raise SystemExit(f"child failed:\n{out.stderr}")
+    parts = line.split()
+    return float(parts[1]) - start, " ".join(parts[2:])
+
+
+def measure_time_to_window(runs: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="mt-gui-ttw-") as tmp:
+        home = Path(tmp) / "home"
+        empty = Path(tmp) / "empty-library"
+        empty.mkdir()
+        # Byte-code caching on (as in an installed app), into a throw-away folder.
+        env = {**os.environ, "MUSICTAGGER_HOME": str(home), "QT_QPA_PLATFORM": "offscreen",
+               "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache")}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        subprocess.run([sys.executable, "-c",
+                        "from musictagger.config import Config, save_config\n"
+                        f"c = Config(); c.library.roots = [{str(empty)!r}]; save_config(c)"], env=env, check=True)
+        _time_to_window(APP, env)  # fills the byte-code cache
+        bare, app, torch_loaded = [], [], set()
+        for _ in range(runs):  # interleaved, so both see the same disk cache and load
+            bare.append(_time_to_window(BARE, env)[0])
+            t, extra = _time_to_window(APP, env)
+            app.append(t)
+            torch_loaded.add(extra)
+        b, a = statistics.median(bare), statistics.median(app)
+        print(f"time to window: bare PySide6 {b * 1000:.0f} ms, musictagger {a * 1000:.0f} ms "
+              f"(median of {runs}) => ratio {a / b:.2f}x (goal <= 1.5x); torch imported at show: {torch_loaded}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tracks", type=int, default=1000)
+    parser.add_argument("--per-album", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip-stall", action="store_true")
+    parser.add_argument("--prepare", type=Path, help=argparse.SUPPRESS)  # internal: the child that makes the data
+    args = parser.parse_args()
+    if args.prepare:
+        prepare(args.prepare, args.tracks, args.per_album)
+        return
+    measure_time_to_window(args.runs)
+    if not args.skip_stall:
+        measure_stall(args.tracks, args.per_album)
+
+
+if __name__ == "__main__":
+    main()

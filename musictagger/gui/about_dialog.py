@@ -1,0 +1,58 @@
+"""About: versions (musictagger, Qt, torch when already loaded), the device, and the packs' model cards."""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+import PySide6
+from PySide6.QtCore import qVersion
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
+
+import musictagger
+from musictagger.errors import PackError
+from musictagger.gui.engine import EngineInfo
+
+
+def version_lines(info: EngineInfo | None) -> list[str]:
+    """Never imports torch: it is reported only when a run already loaded it."""
+    torch = sys.modules.get("torch")
+    return [
+        f"musictagger {musictagger.__version__}",
+        f"Qt {qVersion()} · PySide6 {PySide6.__version__}",
+        f"Python {platform.python_version()}",
+        f"torch {torch.__version__}" if torch is not None else "torch: not loaded yet (loads on the first Suggest)",
+        f"Device: {info.device_name}" if info else "Device: not chosen yet",
+    ]
+
+
+class AboutDialog(QDialog):
+    def __init__(self, info: EngineInfo | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("About musictagger")
+        self.setObjectName("aboutDialog")
+        self.resize(640, 520)
+        header = QLabel(
+            "<h2>musictagger</h2><p>Multi-label subgenre tags for your music library, suggested from "
+            "cover art and audio, fully offline. Every write is journaled and can be undone.</p>"
+            "<p>License: GPL-3.0-or-later</p>"
+        )
+        header.setWordWrap(True)
+        self.versions = QLabel("<br>".join(version_lines(info)))
+        tabs = QTabWidget()
+        for pack in info.model_packs if info else ():
+            browser = QTextBrowser()
+            try:
+                browser.setMarkdown(pack.model_card())
+            except PackError as exc:
+                browser.setPlainText(str(exc))
+            tabs.addTab(browser, f"{pack.name} {pack.version}")
+        if tabs.count() == 0:
+            tabs.addTab(QLabel("Model cards appear here once the models are loaded (run Suggest)."), "Models")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(header)
+        layout.addWidget(self.versions)
+        layout.addWidget(tabs, 1)
+        layout.addWidget(buttons)

@@ -1,0 +1,52 @@
+"""The window's actions, with their shortcuts (shown in the menus) and icons."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import QStyle, QWidget
+
+
+def _action(parent: QWidget, text: str, shortcut: str | QKeySequence.StandardKey | None = None, *,
+            theme: str | None = None, standard: QStyle.StandardPixmap | None = None, tip: str = "") -> QAction:
+    icon = QIcon()
+    if standard is not None:
+        icon = parent.style().standardIcon(standard)
+    if theme:
+        icon = QIcon.fromTheme(theme, icon)
+    action = QAction(icon, text, parent)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    tip = tip or text.replace("…", "").replace("&", "")
+    if shortcut is not None:
+        tip += f" ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+    action.setToolTip(tip)
+    action.setStatusTip(tip)
+    return action
+
+
+class Actions:
+    """Every user command of the main window, created once and shared by menus and toolbar."""
+
+    def __init__(self, parent: QWidget) -> None:
+        SP = QStyle.StandardPixmap
+        self.add_folder = _action(parent, "&Add Folder…", "Ctrl+O", theme="folder-new", standard=SP.SP_DirOpenIcon,
+                                  tip="Add a music folder to the library")
+        self.rescan = _action(parent, "&Rescan", "F5", theme="view-refresh", standard=SP.SP_BrowserReload)
+        self.learn = _action(parent, "&Learn from My Library…", tip="Train models on your own tags")
+        self.quit = _action(parent, "&Quit", QKeySequence.StandardKey.Quit, theme="application-exit")
+
+        self.undo_run = _action(parent, "&Undo Last Run", "Ctrl+Z", theme="edit-undo", standard=SP.SP_ArrowBack)
+        self.history = _action(parent, "&History of Runs…", "Ctrl+H", theme="document-open-recent")
+        self.find = _action(parent, "&Find", "Ctrl+F", theme="edit-find")
+        self.settings = _action(parent, "&Settings…", "Ctrl+,", theme="preferences-system")
+
+        self.suggest = _action(parent, "&Suggest Selected", "Ctrl+G", theme="system-search",
+                               standard=SP.SP_MediaPlay, tip="Suggest genres for the selected albums")
+        self.suggest_all = _action(parent, "Suggest &All", "Ctrl+Shift+G", tip="Suggest genres for every album")
+        self.apply = _action(parent, "A&pply Selected…", "Ctrl+Return", theme="document-save",
+                             standard=SP.SP_DialogApplyButton, tip="Write the accepted tags of the selected albums")
+        self.apply_all = _action(parent, "Apply All A&ccepted…", "Ctrl+Shift+Return",
+                                 tip="Write the accepted tags of every reviewed album")
+        self.stop = _action(parent, "S&top", "Esc", theme="process-stop", standard=SP.SP_BrowserStop)
+
+        self.about = _action(parent, "&About musictagger", theme="help-about")

@@ -1,0 +1,37 @@
+"""Where the app's resources (icon, desktop entry, AppStream metainfo) are, and the app icon.
+
+In a source checkout or editable install they are the repository's ``resources/`` folder; an
+installed wheel may carry them under ``<prefix>/share/musictagger/resources``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QIcon
+
+APP_ID = "io.github.musictagger"
+ICON_FILE = f"{APP_ID}.svg"
+DESKTOP_FILE = f"{APP_ID}.desktop"
+METAINFO_FILE = f"{APP_ID}.metainfo.xml"
+
+
+def resources_dir() -> Path | None:
+    candidates = [
+        Path(__file__).resolve().parents[2] / "resources",
+        Path(sys.prefix) / "share" / "musictagger" / "resources",
+    ]
+    return next((c for c in candidates if (c / ICON_FILE).is_file()), None)
+
+
+def resource_path(name: str) -> Path | None:
+    folder = resources_dir()
+    return folder / name if folder is not None and (folder / name).is_file() else None
+
+
+def app_icon() -> QIcon:
+    """The installed theme icon if there is one, else the SVG shipped with the app."""
+    path = resource_path(ICON_FILE)
+    fallback = QIcon(str(path)) if path else QIcon()
+    return QIcon.fromTheme(APP_ID, fallback)

@@ -1,0 +1,176 @@
+"""Settings: the config file's sections as a form. OK saves the TOML (``save_config``)."""
+
+from __future__ import annotations
+
+import copy
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from musictagger.config import Config
+
+PACK_CHOICES = [("both", "Bundled and learned from my library"), ("bundled", "Bundled only"),
+                ("user", "Learned from my library only")]
+
+
+def _combo(choices: list[tuple[str, str]], current: str, *, editable: bool = False) -> QComboBox:
+    box = QComboBox()
+    box.setEditable(editable)
+    for value, text in choices:
+        box.addItem(text, value)
+    i = box.findData(current)
+    if i >= 0:
+        box.setCurrentIndex(i)
+    elif editable:
+        box.setEditText(current)
+    return box
+
+
+def _value(box: QComboBox) -> str:
+    if box.isEditable() and box.currentText() != box.itemText(box.currentIndex()):
+        return box.currentText().strip()
+    return box.currentData()
+
+
+def _spin(value: float, lo: float, hi: float, step: float = 0.05) -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setRange(lo, hi)
+    spin.setSingleStep(step)
+    spin.setDecimals(2)
+    spin.setValue(value)
+    return spin
+
+
+def _int_spin(value: int, lo: int, hi: int, special: str | None = None) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(lo, hi)
+    if special:
+        spin.setSpecialValueText(special)
+    spin.setValue(value)
+    return spin
+
+
+class FolderList(QWidget):
+    """A list of folders with Add/Remove buttons."""
+
+    def __init__(self, folders: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.list.addItems(folders)
+        add = QPushButton("Add…")
+        add.clicked.connect(self._add)
+        remove = QPushButton("Remove")
+        remove.clicked.connect(self._remove)
+        buttons = QVBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        buttons.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+
+    def folders(self) -> list[str]:
+        return [self.list.item(i).text() for i in range(self.list.count())]
+
+    def _add(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Watch Folder")
+        if folder and folder not in self.folders():
+            self.list.addItem(folder)
+
+    def _remove(self) -> None:
+        for item in self.list.selectedItems():
+            self.list.takeItem(self.list.row(item))
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, config: Config, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setObjectName("settingsDialog")
+        self._config = copy.deepcopy(config)
+        t, i, w = self._config.tags, self._config.inference, self._config.watch
+
+        self.mode = _combo([("merge", "Merge with the genres already there"), ("replace", "Replace the genres")], t.mode)
+        self.field = _combo([("genre", "Genre"), ("style", "Style (keep Genre broad)")], t.field)
+        self.max_genres = _int_spin(t.max_genres, 0, 50, "No limit")
+        self.write_parents = QCheckBox("Also write parent genres (Black Metal → Metal)")
+        self.write_parents.setChecked(t.write_parents)
+        self.id3_version = _combo([("2.4", "ID3v2.4 (multiple values)"), ("2.3", "ID3v2.3 (joined)")], t.id3_version)
+        self.separator = QLineEdit(t.id3v23_separator)
+        self.separator.setMaxLength(3)
+        self.provenance = QCheckBox("Record which model suggested what (MUSICTAGGER_* fields)")
+        self.provenance.setChecked(t.write_provenance)
+        self.keep_mtime = QCheckBox("Keep the files' modification time")
+        self.keep_mtime.setChecked(t.keep_mtime)
+
+        self.device = _combo([("auto", "Automatic (GPU if available)"), ("cpu", "CPU"), ("cuda", "CUDA GPU"),
+                              ("mps", "Apple GPU (MPS)")], i.device, editable=True)
+        self.packs = _combo(PACK_CHOICES, i.packs, editable=True)
+        self.min_confidence = _spin(i.min_confidence, 0.0, 1.0)
+        self.top_k = _int_spin(i.top_k, 0, 50, "No limit")
+
+        self.watch_folders = FolderList(list(w.folders))
+        self.auto_apply = QCheckBox("Apply suggestions to new albums automatically")
+        self.auto_apply.setChecked(w.auto_apply)
+        self.auto_threshold = _spin(w.auto_apply_min_confidence, 0.0, 1.0)
+
+        tabs = QTabWidget()
+        tabs.addTab(self._form(("Write mode", self.mode), ("Target field", self.field),
+                               ("Max genres", self.max_genres), ("", self.write_parents),
+                               ("MP3 tags", self.id3_version), ("ID3v2.3 separator", self.separator),
+                               ("", self.provenance), ("", self.keep_mtime)), "Tags")
+        tabs.addTab(self._form(("Device", self.device), ("Model packs", self.packs),
+                               ("Min confidence", self.min_confidence), ("Top suggestions", self.top_k)), "Suggestions")
+        tabs.addTab(self._form(("Watched folders", self.watch_folders), ("", self.auto_apply),
+                               ("Auto-apply threshold", self.auto_threshold)), "Watch")
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(buttons)
+
+    @staticmethod
+    def _form(*rows: tuple[str, QWidget]) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        for label, widget in rows:
+            form.addRow(label, widget) if label else form.addRow(widget)
+        return page
+
+    def result_config(self) -> Config:
+        """A new :class:`Config` with the form's values (the one passed in is left unchanged)."""
+        cfg = copy.deepcopy(self._config)
+        t, i, w = cfg.tags, cfg.inference, cfg.watch
+        t.mode, t.field = _value(self.mode), _value(self.field)
+        t.max_genres = self.max_genres.value()
+        t.write_parents = self.write_parents.isChecked()
+        t.id3_version = _value(self.id3_version)
+        t.id3v23_separator = self.separator.text() or "/"
+        t.write_provenance = self.provenance.isChecked()
+        t.keep_mtime = self.keep_mtime.isChecked()
+        i.device = _value(self.device) or "auto"
+        i.packs = _value(self.packs) or "both"
+        i.min_confidence = self.min_confidence.value()
+        i.top_k = self.top_k.value()
+        w.folders = self.watch_folders.folders()
+        w.auto_apply = self.auto_apply.isChecked()
+        w.auto_apply_min_confidence = self.auto_threshold.value()
+        return cfg

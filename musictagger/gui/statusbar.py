@@ -1,0 +1,83 @@
+"""The status bar: progress with ETA, the device in use, the loaded packs, and the error count."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
+
+from musictagger.progress import Progress
+
+STAGE_NAMES = {
+    "scan": "Scanning", "suggest": "Suggesting", "load": "Loading models", "write": "Writing tags",
+    "undo": "Undoing", "train": "Learning", "decode": "Decoding", "infer": "Inferring",
+}
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s left"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s left"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min left"
+
+
+def describe_progress(p: Progress) -> str:
+    stage = STAGE_NAMES.get(p.stage, p.stage.capitalize())
+    count = f"{p.done}/{p.total}" if p.total else (str(p.done) if p.done else "")
+    parts = [f"{stage} {count}".strip()]
+    if p.eta_s is not None and p.total:
+        parts.append(format_eta(p.eta_s))
+    if p.current:
+        parts.append(p.current)
+    return " · ".join(parts)
+
+
+class StatusBar(QStatusBar):
+    errors_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.task_label = QLabel()
+        self.task_label.setMinimumWidth(120)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.device_label = QLabel("Device: not loaded")
+        self.device_label.setToolTip("The models load on the first Suggest.")
+        self.packs_label = QLabel("")
+        self.errors_button = QPushButton("0 errors")
+        self.errors_button.setFlat(True)
+        self.errors_button.setObjectName("errorsButton")
+        self.errors_button.clicked.connect(self.errors_clicked)
+        self.addWidget(self.task_label, 1)
+        self.addPermanentWidget(self.progress)
+        self.addPermanentWidget(self.packs_label)
+        self.addPermanentWidget(self.device_label)
+        self.addPermanentWidget(self.errors_button)
+
+    def show_progress(self, p: Progress) -> None:
+        self.task_label.setText(describe_progress(p))
+        self.progress.show()
+        if p.total:
+            self.progress.setRange(0, p.total)
+            self.progress.setValue(min(p.done, p.total))
+        else:
+            self.progress.setRange(0, 0)  # busy indicator while the total is unknown
+
+    def idle(self, message: str = "") -> None:
+        self.progress.hide()
+        self.task_label.setText(message)
+
+    def set_engine(self, device_name: str, packs_text: str) -> None:
+        self.device_label.setText(f"Device: {device_name}")
+        self.device_label.setToolTip(device_name)
+        self.packs_label.setText(f"Packs: {packs_text}")
+
+    def set_error_count(self, n: int) -> None:
+        self.errors_button.setText(f"{n} error{'s' if n != 1 else ''}")

@@ -1,0 +1,378 @@
+"""The main window: the album table, the detail and errors docks, menus, toolbar and status bar.
+
+The window only wires widgets to the :class:`LibraryController`; what actions do lives there.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, QSize, QStandardPaths, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QFileDialog,
+    QHeaderView,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QTableView,
+    QToolBar,
+    QWidget,
+)
+
+from musictagger.config import Config
+from musictagger.gui.actions import Actions
+from musictagger.gui.album_model import AlbumFilterProxy, ChipsRole, Column, EntryRole
+from musictagger.gui.chips import ChipDelegate
+from musictagger.gui.controller import LibraryController
+from musictagger.gui.detail import COVER_SIZE, AlbumDetail
+from musictagger.gui.engine import EngineInfo
+from musictagger.gui.errors_panel import ErrorsPanel
+from musictagger.gui.learn_dialog import NOT_INSTALLED, LearnDialog, training_available
+from musictagger.gui.resources import app_icon
+from musictagger.gui.statusbar import StatusBar
+from musictagger.gui.tasks import ApplyPlan, ScanTask, SuggestTask
+from musictagger.gui.thumbs import ThumbnailCache
+from musictagger.paths import app_dirs
+from musictagger.progress import Progress
+
+if TYPE_CHECKING:  # pragma: no cover
+    from musictagger.gui.apply_dialog import ApplyDialog
+
+THUMB_SIZE = 40
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, config: Config, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("musictagger")
+        self.setWindowIcon(app_icon())
+        self.setObjectName("mainWindow")
+        self.setAcceptDrops(True)
+        dirs = app_dirs()
+        thumbs_dir = dirs.cache / "thumbs"
+        self.thumbs = ThumbnailCache(THUMB_SIZE, thumbs_dir, parent=self)
+        self.covers = ThumbnailCache(COVER_SIZE, thumbs_dir, capacity=64, parent=self)
+        self.controller = LibraryController(config, thumbs=self.thumbs, parent=self)
+        self.engine_info: EngineInfo | None = None
+        self.apply_dialog: "ApplyDialog | None" = None
+        self._settings = QSettings(str(dirs.config / "window.ini"), QSettings.Format.IniFormat)
+
+        self.actions = Actions(self)
+        self._build_table()
+        self._build_docks()
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self._build_menus()
+        self._build_toolbar()
+        self._connect()
+        self._restore_state()
+        self._update_actions(False)
+
+    # ------------------------------------------------------------------ construction
+    def _build_table(self) -> None:
+        self.proxy = AlbumFilterProxy(self)
+        self.proxy.setSourceModel(self.controller.model)
+        table = QTableView()
+        table.setObjectName("albumTable")
+        table.setModel(self.proxy)
+        table.setSortingEnabled(True)
+        table.sortByColumn(Column.ARTIST, Qt.SortOrder.AscendingOrder)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.setShowGrid(False)
+        table.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
+        table.verticalHeader().hide()
+        table.verticalHeader().setDefaultSectionSize(THUMB_SIZE + 6)
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header = table.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.resizeSection(Column.COVER, THUMB_SIZE + 12)
+        for col, width in ((Column.ARTIST, 170), (Column.ALBUM, 200), (Column.YEAR, 50), (Column.TRACKS, 55),
+                           (Column.GENRES, 180), (Column.SUGGESTED, 300)):
+            header.resizeSection(col, width)
+        header.setStretchLastSection(True)
+        for col in (Column.GENRES, Column.SUGGESTED):
+            table.setItemDelegateForColumn(col, ChipDelegate(ChipsRole, table))
+        self.table = table
+
+        self.search = QLineEdit(placeholderText="Search artist, album, genre…", clearButtonEnabled=True)
+        self.search.setObjectName("searchBox")
+        self.search.setMaximumWidth(320)
+        self.search.textChanged.connect(self.proxy.set_search)
+        self.setCentralWidget(table)
+
+    def _build_docks(self) -> None:
+        self.detail = AlbumDetail(self.covers)
+        self.detail_dock = QDockWidget("Album", self)
+        self.detail_dock.setObjectName("detailDock")
+        self.detail_dock.setWidget(self.detail)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail_dock)
+        self.errors = ErrorsPanel(self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.errors)
+        self.errors.hide()
+
+    def _build_menus(self) -> None:
+        a = self.actions
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(a.add_folder)
+        self.remove_menu = QMenu("&Remove Folder", self)
+        file_menu.addMenu(self.remove_menu)
+        file_menu.addAction(a.rescan)
+        file_menu.addSeparator()
+        file_menu.addAction(a.learn)
+        file_menu.addSeparator()
+        file_menu.addAction(a.quit)
+        edit = bar.addMenu("&Edit")
+        edit.addAction(self.detail.toggle_action)
+        edit.addSeparator()
+        edit.addAction(a.undo_run)
+        edit.addAction(a.history)
+        edit.addSeparator()
+        edit.addAction(a.find)
+        edit.addAction(a.settings)
+        tags = bar.addMenu("&Tags")
+        for action in (a.suggest, a.suggest_all, None, a.apply, a.apply_all, None, a.stop):
+            tags.addSeparator() if action is None else tags.addAction(action)
+        view = bar.addMenu("&View")
+        view.addAction(self.detail_dock.toggleViewAction())
+        view.addAction(self.errors.toggleViewAction())
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(a.about)
+        self._fill_remove_menu(self.controller.roots)
+
+    def _build_toolbar(self) -> None:
+        a = self.actions
+        tb = QToolBar("Main", self)
+        tb.setObjectName("mainToolbar")
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (a.add_folder, a.rescan, None, a.suggest, a.suggest_all, a.apply, a.undo_run, a.stop):
+            tb.addSeparator() if action is None else tb.addAction(action)
+        spacer = QWidget()
+        spacer.setSizePolicy(spacer.sizePolicy().Policy.Expanding, spacer.sizePolicy().Policy.Preferred)
+        tb.addWidget(spacer)
+        tb.addWidget(self.search)
+        self.addToolBar(tb)
+
+    def _connect(self) -> None:
+        a, c = self.actions, self.controller
+        a.add_folder.triggered.connect(self.add_folder_dialog)
+        a.rescan.triggered.connect(lambda: c.scan())
+        a.quit.triggered.connect(self.close)
+        a.undo_run.triggered.connect(lambda: c.undo())
+        a.history.triggered.connect(self.show_history)
+        a.find.triggered.connect(self._focus_search)
+        a.settings.triggered.connect(self.show_settings)
+        a.suggest.triggered.connect(lambda: c.suggest(self.selected_keys() or None))
+        a.suggest_all.triggered.connect(lambda: c.suggest(None))
+        a.apply.triggered.connect(lambda: c.prepare_apply(self.selected_keys()))
+        a.apply_all.triggered.connect(lambda: c.prepare_apply(None))
+        a.stop.triggered.connect(c.stop)
+        a.about.triggered.connect(self.show_about)
+        if training_available():
+            a.learn.triggered.connect(self.show_learn)
+        else:
+            a.learn.setEnabled(False)
+            a.learn.setToolTip(NOT_INSTALLED)
+            a.learn.setStatusTip(NOT_INSTALLED)
+
+        c.progress.connect(self._on_progress)
+        c.message.connect(self.status.idle)
+        c.errors.connect(self.errors.add_many)
+        c.engine_loaded.connect(self._on_engine)
+        c.entry_changed.connect(self._on_entry_changed)
+        c.preview_ready.connect(self.confirm_apply)
+        c.roots_changed.connect(self._fill_remove_menu)
+        c.busy_changed.connect(self._update_actions)
+        c.scanned.connect(self._on_scanned)
+        c.genre_names.connect(self.detail.set_completions)
+        c.engine_failed.connect(self._on_engine_failed)
+        self.errors.count_changed.connect(self.status.set_error_count)
+        self.status.errors_clicked.connect(self._show_errors)
+        self.detail.review_changed.connect(c.model.refresh)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+
+    # ------------------------------------------------------------------ start and state
+    def start(self, extra_roots: list[str] | None = None) -> None:
+        """Open the library once the window is on screen: the background work then competes
+        with nothing the user is waiting for."""
+        QTimer.singleShot(0, lambda: self._open_library(extra_roots or []))
+
+    def _open_library(self, extra_roots: list[str]) -> None:
+        """The saved roots, else the user's music folder; then the genre names for completion."""
+        c = self.controller
+        added = c.add_roots(extra_roots) if extra_roots else []  # adding scans
+        if not added:
+            music = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MusicLocation)
+            if c.roots:
+                c.scan()
+            elif music and os.path.isdir(music):
+                c.add_roots([music])
+            else:
+                self.status.idle("Add a music folder to start (File ▸ Add Folder, or drop a folder here)")
+        c.load_genre_names()
+
+    def _restore_state(self) -> None:
+        geometry = self._settings.value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 780)
+        state = self._settings.value("state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        header = self._settings.value("table_header")
+        if isinstance(header, QByteArray) and not header.isEmpty():
+            self.table.horizontalHeader().restoreState(header)
+
+    def save_state(self) -> None:
+        self._settings.setValue("geometry", self.saveGeometry())
+        self._settings.setValue("state", self.saveState())
+        self._settings.setValue("table_header", self.table.horizontalHeader().saveState())
+        self._settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        self.controller.shutdown()
+        self.thumbs.shutdown()
+        self.covers.shutdown()
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------------ selection
+    def selected_keys(self) -> list[str]:
+        rows = sorted({self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()})
+        return self.controller.model.keys(rows)
+
+    def select_keys(self, keys: list[str]) -> None:
+        """Select the rows of these albums (used by tests and by drag-and-drop of album folders)."""
+        sel = self.table.selectionModel()
+        sel.clearSelection()
+        wanted = set(keys)
+        first = None
+        for row in range(self.proxy.rowCount()):
+            idx = self.proxy.index(row, 0)
+            entry = idx.data(EntryRole)
+            if entry is not None and entry.key in wanted:
+                sel.select(idx, QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+                first = first or idx
+        if first is not None:
+            sel.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)
+
+    def _select_first_if_none(self) -> None:
+        if not self.table.selectionModel().hasSelection() and self.proxy.rowCount():
+            self.table.selectRow(0)
+
+    def _on_scanned(self, _result) -> None:
+        self._select_first_if_none()
+        if self.controller.model.rowCount():
+            self.controller.warm_up()
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.detail.set_entry(current.data(EntryRole) if current.isValid() else None)
+
+    def _on_entry_changed(self, key: str) -> None:
+        if self.detail.entry is not None and self.detail.entry.key == key:
+            self.detail.refresh()
+
+    # ------------------------------------------------------------------ status
+    def _on_progress(self, p: Progress) -> None:
+        self.status.show_progress(p)
+
+    def _on_engine(self, info: EngineInfo) -> None:
+        self.engine_info = info
+        self.status.set_engine(info.device_name, info.packs_text)
+
+    def _on_engine_failed(self, message: str) -> None:
+        self.status.device_label.setText("Models: not available")
+        self.status.device_label.setToolTip(message)
+
+    def _update_actions(self, busy: bool) -> None:
+        a, c = self.actions, self.controller
+        suggesting = c.is_running(SuggestTask)
+        a.suggest.setEnabled(not suggesting)
+        a.suggest_all.setEnabled(not suggesting)
+        a.rescan.setEnabled(not c.is_running(ScanTask))
+        a.stop.setEnabled(busy)
+        if not busy:
+            self.status.progress.hide()
+
+    def _show_errors(self) -> None:
+        self.errors.show()
+        self.errors.raise_()
+
+    def _focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def _fill_remove_menu(self, roots: list[str]) -> None:
+        self.remove_menu.clear()
+        for root in roots:
+            self.remove_menu.addAction(root).triggered.connect(lambda _c=False, r=root: self.controller.remove_root(r))
+        self.remove_menu.setEnabled(bool(roots))
+
+    # ------------------------------------------------------------------ dialogs
+    def add_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add Music Folder", str(Path.home()))
+        if folder:
+            self.controller.add_roots([folder])
+
+    def confirm_apply(self, plan: ApplyPlan) -> None:
+        from musictagger.gui.apply_dialog import ApplyDialog
+
+        self.apply_dialog = ApplyDialog(plan, self)
+        self.apply_dialog.accepted.connect(lambda p=plan: self.controller.apply(p))
+        self.apply_dialog.open()
+
+    def show_history(self) -> None:
+        from musictagger.gui.history_dialog import HistoryDialog
+
+        dialog = HistoryDialog(self)
+        dialog.undo_requested.connect(self.controller.undo)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def show_settings(self) -> None:
+        from musictagger.gui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.controller.config, self)
+        dialog.accepted.connect(lambda: self.controller.update_config(dialog.result_config()))
+        dialog.open()
+
+    def show_about(self) -> None:
+        from musictagger.gui.about_dialog import AboutDialog
+
+        dialog = AboutDialog(self.engine_info, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def show_learn(self) -> None:
+        dialog = LearnDialog(self.controller, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    # ------------------------------------------------------------------ drag and drop
+    @staticmethod
+    def _dropped_folders(event: QDragEnterEvent | QDropEvent) -> list[str]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and os.path.isdir(u.toLocalFile())]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_folders(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        folders = self._dropped_folders(event)
+        if folders:
+            self.controller.add_roots(folders)
+            event.acceptProposedAction()
