@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from musictagger.cli import EXIT_FATAL, EXIT_FILES_FAILED, EXIT_OK, emit_json, err
-from musictagger.cli.common import config_from_args, print_error_summary, progress_bar, split_genre_arg
+from musictagger.cli.common import config_from_args, print_diff, print_error_summary, progress_bar, split_genre_arg
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -181,13 +181,7 @@ def cmd_set_genres(args: argparse.Namespace) -> int:
             }
         )
     else:
-        for o in result.outcomes:
-            if o.ok and o.changed:
-                old = " | ".join(o.old.get(t.field, [])) or "∅"
-                new = " | ".join(o.new.get(t.field, [])) or "∅"
-                print(f"{'would change' if args.dry_run else 'changed'} {o.path}\n    {t.field}: {old}  →  {new}")
-            elif o.ok:
-                print(f"unchanged {o.path}")
+        print_diff(result.outcomes, t.field, verb="would change" if args.dry_run else "changed", show_unchanged=True)
         if args.dry_run:
             print("\ndry run: nothing was written")
         elif result.run_id is not None:

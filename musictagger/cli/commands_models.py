@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from musictagger.cli import EXIT_FILES_FAILED, EXIT_OK, emit_json
-from musictagger.cli.common import config_from_args, print_error_summary, progress_bar
+from musictagger.cli.common import config_from_args, print_diff, print_error_summary, progress_bar
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -192,11 +192,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             }
         )
     else:
-        for o in result.outcomes:
-            if o.ok and o.changed:
-                old = " | ".join(o.old.get(t.field, [])) or "∅"
-                new = " | ".join(o.new.get(t.field, [])) or "∅"
-                print(f"{o.path}\n    {t.field}: {old}  →  {new}")
+        print_diff(result.outcomes, t.field)
         changed = sum(1 for o in result.outcomes if o.ok and o.changed)
         if summary is not None:
             resumed = " (resumed an interrupted batch)" if summary.resumed else ""

@@ -49,3 +49,15 @@ def split_genre_arg(value: str) -> list[str]:
             seen.add(part.casefold())
             out.append(part)
     return out
+
+
+def print_diff(outcomes, field: str, *, verb: str = "", show_unchanged: bool = False) -> None:
+    """``path`` then ``field: old → new`` for every changed file of a run (or dry run)."""
+    prefix = f"{verb} " if verb else ""
+    for o in outcomes:
+        if o.ok and o.changed:
+            old = " | ".join(o.old.get(field, [])) or "∅"
+            new = " | ".join(o.new.get(field, [])) or "∅"
+            print(f"{prefix}{o.path}\n    {field}: {old}  →  {new}")
+        elif o.ok and show_unchanged:
+            print(f"unchanged {o.path}")
