@@ -48,5 +48,12 @@ class Actions:
         self.apply_all = _action(parent, "Apply All A&ccepted…", "Ctrl+Shift+Return",
                                  tip="Write the accepted tags of every reviewed album")
         self.stop = _action(parent, "S&top", "Esc", theme="process-stop", standard=SP.SP_BrowserStop)
+        # No shortcut: a whole-library write deserves a deliberate menu click (and it asks first).
+        self.tag_library = _action(parent, "Tag &Whole Library…", theme="tools-check-spelling",
+                                   tip="Tag every album with the suggestions as they stand (resumable, undoable)")
+        # Ctrl+W is Close on most platforms; Ctrl+Shift+W clashes with nothing in the app.
+        self.watch = _action(parent, "&Watch Folders", "Ctrl+Shift+W", theme="folder-visiting",
+                             standard=SP.SP_FileDialogContentsView, tip="Watch folders for new albums")
+        self.watch.setCheckable(True)
 
         self.about = _action(parent, "&About musictagger", theme="help-about")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
@@ -82,6 +83,34 @@ class AlbumTableModel(QAbstractTableModel):
         self._entries = entries
         self._rows = {e.key: i for i, e in enumerate(entries)}
         self.endResetModel()
+
+    def merge_albums(self, folder: str, albums: Sequence["Album"]) -> list[str]:
+        """Fold a rescan of one ``folder`` into the table (the watcher's new or changed album):
+        albums already listed are updated in place (keeping their review), new ones are appended,
+        and albums under ``folder`` that the rescan no longer finds are removed. Returns the keys
+        of the albums now listed from ``folder``."""
+        prefix = os.path.join(folder, "")
+        fresh = {a.key: a for a in albums}
+        gone = [i for i, e in enumerate(self._entries)
+                if e.key not in fresh and (e.album.folder == folder or e.album.folder.startswith(prefix))]
+        for row in reversed(gone):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._entries[row]
+            self.endRemoveRows()
+        if gone:
+            self._rows = {e.key: i for i, e in enumerate(self._entries)}
+        for album in albums:
+            row = self._rows.get(album.key)
+            if row is not None:
+                self._entries[row].album = album
+                self.refresh(album.key)
+                continue
+            row = len(self._entries)
+            self.beginInsertRows(QModelIndex(), row, row)
+            self._entries.append(AlbumEntry(album))
+            self._rows[album.key] = row
+            self.endInsertRows()
+        return list(fresh)
 
     def set_result(self, result: "AlbumSuggestions", *, min_confidence: float, write_parents: bool) -> None:
         entry = self.entry(result.key)

@@ -1,12 +1,13 @@
 """The library and its runs, without widgets: what the window's actions do.
 
-The controller owns the configuration, the album table model, the task runner and the model
-engine. Each action starts a background task and returns at once; results come back as Qt
-signals and are folded into the model here, in the GUI thread.
+The controller owns the configuration, the album table model, the task runner, the model
+engine and the folder watcher. Each action starts a background task and returns at once; results
+come back as Qt signals and are folded into the model here, in the GUI thread.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 from typing import TYPE_CHECKING, Iterable, Sequence
 
@@ -14,12 +15,15 @@ from PySide6.QtCore import QObject, Signal
 
 from musictagger.config import Config, save_config
 from musictagger.gui.album_model import AlbumTableModel
+from musictagger.gui.batch import BatchPlan, BatchPrepareTask, BatchTask
 from musictagger.gui.engine import Engine, EngineInfo
 from musictagger.gui.errors_panel import ErrorItem
 from musictagger.gui.review import AlbumEntry, Status
 from musictagger.gui.tasks import (
     ApplyPlan,
     ApplyTask,
+    FolderScan,
+    FolderScanTask,
     GenreNamesTask,
     PreviewTask,
     ScanTask,
@@ -31,12 +35,15 @@ from musictagger.gui.tasks import (
     WarmUpTask,
 )
 from musictagger.gui.thumbs import ThumbnailCache
+from musictagger.gui.watching import WatchSession, WatchSignals, WatchStartTask, watch_folders, watch_settings
 from musictagger.progress import Progress
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.journal import FileChange, RunResult
     from musictagger.library import ScanResult, Track
     from musictagger.pipeline.types import AlbumSuggestions
+    from musictagger.watch.batch import BatchSummary
+    from musictagger.watch.service import AlbumEvent
 
 
 class LibraryController(QObject):
@@ -53,6 +60,10 @@ class LibraryController(QObject):
     run_finished = Signal(object)  # RunResult (apply or undo)
     roots_changed = Signal(list)
     busy_changed = Signal(bool)
+    watch_changed = Signal(object)  # list[str]: the folders now watched; None: not watching
+    watch_event = Signal(object)  # AlbumEvent, as the watcher reports it (for the notification)
+    batch_ready = Signal(object)  # BatchPlan to confirm
+    batch_finished = Signal(object)  # BatchSummary
 
     def __init__(self, config: Config, *, thumbs: ThumbnailCache | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +73,12 @@ class LibraryController(QObject):
         self.runner = TaskRunner(self)
         self.runner.busy_changed.connect(self.busy_changed)
         self.engine = Engine(config)
+        self.watch_signals = WatchSignals(self)
+        self.watch_signals.event.connect(self._on_watch_event)
+        self.watch_signals.failed.connect(self._on_watch_failed)
+        self.watch_session: WatchSession | None = None
+        self._closing_session: WatchSession | None = None  # stopped, maybe still finishing an album
+        self._watched_with: tuple | None = None  # watch_settings() of the running session
 
     # ------------------------------------------------------------------ settings and roots
     @property
@@ -82,6 +99,7 @@ class LibraryController(QObject):
             self._save()
             self.roots_changed.emit(self.roots)
             self.scan()
+            self._rewatch()
         return added
 
     def remove_root(self, path: str) -> None:
@@ -90,6 +108,7 @@ class LibraryController(QObject):
             self._save()
             self.roots_changed.emit(self.roots)
             self.scan()
+            self._rewatch()
 
     def update_config(self, config: Config) -> None:
         """New settings from the dialog: saved, and the engine rebuilt if what shapes it changed."""
@@ -104,6 +123,7 @@ class LibraryController(QObject):
         self.model.refresh_all()
         if roots_changed:
             self.roots_changed.emit(self.roots)
+        self._rewatch()
 
     def _save(self) -> None:
         try:
@@ -124,6 +144,12 @@ class LibraryController(QObject):
         self.runner.cancel_all()
 
     def shutdown(self) -> None:
+        """On quit: stop the watcher (the album in progress finishes), then every task."""
+        session, self.watch_session = self.watch_session, None
+        if session is not None:
+            session.close(timeout=5.0)
+        if self._closing_session is not None:
+            self._closing_session.closed.wait(5.0)
         self.runner.shutdown()
 
     def _on_progress(self, p: Progress) -> None:
@@ -303,3 +329,158 @@ class LibraryController(QObject):
 
     def _tracks_by_path(self) -> dict[str, tuple[AlbumEntry, "Track"]]:
         return {t.path: (e, t) for e in self.model.entries for t in e.album.tracks}
+
+    # ------------------------------------------------------------------ watching folders
+    @property
+    def watching(self) -> bool:
+        """Whether the watcher is on (or starting)."""
+        return self.watch_session is not None
+
+    def watched_folders(self) -> tuple[list[str], bool]:
+        """The folders the watcher uses with the current settings, and whether they are the library's."""
+        return watch_folders(self.config)
+
+    def start_watching(self) -> bool:
+        """Start watching in the background (loading the models if needed); False if on or nothing to watch."""
+        if self.watch_session is not None:
+            return False
+        folders, _ = watch_folders(self.config)
+        if not folders:
+            self.message.emit("Nothing to watch: add a music folder, or choose watch folders in Settings ▸ Watch")
+            self.watch_changed.emit(None)
+            return False
+        session = WatchSession(self.engine, copy.deepcopy(self.config), folders, self.watch_signals)
+        self.watch_session = session
+        self._watched_with = watch_settings(self.config)
+        task = WatchStartTask(session, previous=self._closing_session)
+        task.signals.progress.connect(self._on_progress)
+        task.signals.finished.connect(self._on_watch_started)
+        task.signals.failed.connect(self._on_watch_start_failed)
+        task.signals.cancelled.connect(self._on_watch_start_cancelled)
+        self.runner.start(task)
+        self.watch_changed.emit(folders)
+        return True
+
+    def stop_watching(self) -> None:
+        """Stop watching; the album being processed finishes in the background."""
+        session, self.watch_session = self.watch_session, None
+        if session is None:
+            return
+        self._closing_session = session
+        session.close_in_background()
+        self.watch_changed.emit(None)
+        self.message.emit("Stopped watching")
+
+    def _rewatch(self) -> None:
+        """Restart a running watcher whose folders or settings changed (new settings, roots, models)."""
+        if self.watch_session is not None and watch_settings(self.config) != self._watched_with:
+            self.stop_watching()
+            self.start_watching()
+
+    def _on_watch_started(self, session: WatchSession) -> None:
+        if session is not self.watch_session:
+            return  # stopped while it was starting: already closing
+        if self.engine.info is not None:
+            self.engine_loaded.emit(self.engine.info)
+        mode = (f"auto-apply at ≥ {session.config.watch.auto_apply_min_confidence:.2f}"
+                if session.config.watch.auto_apply else "suggest only")
+        n = len(session.folders)
+        self.message.emit(f"Watching {n} folder{'s' if n != 1 else ''} for new albums ({mode})")
+
+    def _current_session_failed(self) -> bool:
+        """After a failed or cancelled start: forget the session if it is the current one."""
+        session = self.watch_session
+        if session is None or not session.closed.is_set():
+            return False
+        self.watch_session = None
+        self.watch_changed.emit(None)
+        return True
+
+    def _on_watch_start_failed(self, _title: str, message: str) -> None:
+        if self._current_session_failed():
+            self.errors.emit([ErrorItem("watch", "", f"cannot start watching: {message}")])
+            self.message.emit(f"Watching failed: {message}")
+
+    def _on_watch_start_cancelled(self) -> None:
+        if self._current_session_failed():
+            self.message.emit("Watching cancelled")
+
+    def _on_watch_failed(self, folder: str, message: str) -> None:
+        self.errors.emit([ErrorItem("watch", folder, message)])
+
+    def _on_watch_event(self, event: "AlbumEvent") -> None:
+        """A processed album: notify, report its problems, and rescan its folder into the table."""
+        self.watch_event.emit(event)
+        problems = []
+        if event.error:
+            problems.append(ErrorItem("watch", event.folder, event.error))
+        if event.result is not None:
+            problems += [ErrorItem("watch", path, msg) for path, msg in event.result.errors]
+        if event.run is not None:
+            problems += [ErrorItem("watch", o.path, o.message) for o in event.run.outcomes if not o.ok]
+        self.errors.emit(problems)
+        if event.result is None:
+            return  # a file the watcher's scan could not read: nothing to show in the table
+        task = FolderScanTask(event.folder, self.config, context=event)
+        task.signals.finished.connect(self._on_folder_scanned)
+        self._start(task)
+
+    def _on_folder_scanned(self, scan: FolderScan) -> None:
+        keys = self.model.merge_albums(scan.folder, scan.result.albums)
+        self.errors.emit([ErrorItem("scan", e.path, e.message) for e in scan.result.errors])
+        event: "AlbumEvent | None" = scan.context
+        if event is not None and event.result is not None and self.model.entry(event.result.key) is not None:
+            key = event.result.key
+            self.model.set_result(event.result, min_confidence=self.config.inference.min_confidence,
+                                  write_parents=self.config.tags.write_parents)
+            run = event.run
+            if run is not None and run.run_id is not None:
+                failures = [o.message for o in run.outcomes if not o.ok]
+                if failures:
+                    self.model.set_status(key, Status.ERROR, "; ".join(failures))
+                else:
+                    self.model.set_status(key, Status.APPLIED, f"written by the watcher (run {run.run_id})")
+                self.run_finished.emit(run)
+        for key in keys:
+            self.entry_changed.emit(key)
+
+    # ------------------------------------------------------------------ tagging the whole library
+    def prepare_batch(self) -> bool:
+        """Load the models and work out the batch (resuming?) in the background; :attr:`batch_ready` follows."""
+        if self.is_running(BatchPrepareTask) or self.is_running(BatchTask):
+            return False
+        albums = [e.album for e in self.model.entries]
+        if not albums or not self.roots:
+            self.message.emit("Nothing to tag: add a music folder first")
+            return False
+        task = BatchPrepareTask(self.engine, albums, self.roots, self.config)
+        task.signals.info.connect(self._on_engine_info)
+        task.signals.finished.connect(self._on_batch_prepared)
+        self._start(task)
+        return True
+
+    def _on_batch_prepared(self, plan: BatchPlan) -> None:
+        self.batch_ready.emit(plan)
+
+    def run_batch(self, plan: BatchPlan) -> bool:
+        """Tag every album of ``plan`` (confirmed by the user); False if a batch is already running."""
+        if self.is_running(BatchTask):
+            return False
+        task = BatchTask(self.engine, plan)
+        task.signals.finished.connect(self._on_batch_done)
+        self._start(task)
+        return True
+
+    def _on_batch_done(self, summary: "BatchSummary") -> None:
+        write_failures: set[str] = set()
+        if summary.run is not None:
+            self._on_written(summary.run)  # the table's genres and statuses, write errors
+            write_failures = {o.path for o in summary.run.outcomes if not o.ok}
+        self.errors.emit([ErrorItem("batch", path, msg) for path, msg in summary.errors if path not in write_failures])
+        state = "stopped" if summary.cancelled else "done"
+        run = f", run {summary.run.run_id}" if summary.run is not None and summary.run.run_id is not None else ""
+        self.message.emit(
+            f"Tag whole library {state}: {summary.albums_tagged} albums tagged, {summary.albums_skipped} skipped, "
+            f"{summary.albums_failed} failed, {summary.files_changed} files changed{run}"
+        )
+        self.batch_finished.emit(summary)

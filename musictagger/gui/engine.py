@@ -1,14 +1,22 @@
-"""The model engine shared by suggest runs: built on first use, in a worker thread.
+"""The model engine shared by suggest runs, the folder watcher and batch re-tagging.
 
-Building it imports torch (through :class:`~musictagger.pipeline.engine.Suggester.load`), which
-is why :meth:`Engine.get` is only ever called from :class:`~musictagger.gui.tasks.SuggestTask`.
+It is built on first use, in a worker thread: building it imports torch (through
+:class:`~musictagger.pipeline.engine.Suggester.load`), which is why :meth:`Engine.get` is only
+ever called from background tasks, never from the GUI thread.
+
+One :class:`Suggester` serves the whole app (the models are loaded once), but a Suggester is not
+thread-safe. So whoever runs it — a Suggest task, the watcher's worker, a batch — holds
+:meth:`Engine.exclusive` for as long as it does; the others wait their turn.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
+
+from musictagger.progress import CancelToken, Cancelled, Progress, ProgressCallback
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config
@@ -35,9 +43,31 @@ class Engine:
 
     def __init__(self, config: "Config") -> None:
         self._config = config
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards building the suggester
+        self._run_lock = threading.Lock()  # held while a suggester runs (see exclusive())
         self._suggester: "Suggester | None" = None
         self.info: EngineInfo | None = None
+
+    @contextlib.contextmanager
+    def exclusive(self, *, cancel: CancelToken | None = None,
+                  progress: ProgressCallback | None = None) -> Iterator[None]:
+        """Hold the right to run the models (a suggester from :meth:`get`) for the ``with`` body.
+
+        The lock is per engine, not per suggester: after :meth:`reset` an old suggester still in
+        use and the new one are serialised too, so two models never compete for memory and cores.
+        Waiting reports a "waiting" progress and stops with :class:`Cancelled` when ``cancel`` is
+        set, so Stop (or stopping the watcher) never blocks behind a long run.
+        """
+        if not self._run_lock.acquire(blocking=False):
+            if progress is not None:
+                progress(Progress("wait", 0, None, "waiting for the models to be free"))
+            while not self._run_lock.acquire(timeout=0.1):
+                if cancel is not None and cancel.cancelled:
+                    raise Cancelled()
+        try:
+            yield
+        finally:
+            self._run_lock.release()
 
     def reset(self, config: "Config") -> None:
         with self._lock:

@@ -1,4 +1,5 @@
-"""Where the app's resources (icon, desktop entry, AppStream metainfo) are, and the app icon.
+"""Where the app's resources (icon, desktop entry, AppStream metainfo, style sheet) are; the app
+icon and the style sheet.
 
 In a source checkout or editable install they are the repository's ``resources/`` folder; an
 installed wheel may carry them under ``<prefix>/share/musictagger/resources``.
@@ -10,11 +11,13 @@ import sys
 from pathlib import Path
 
 from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QWidget
 
 APP_ID = "io.github.musictagger"
 ICON_FILE = f"{APP_ID}.svg"
 DESKTOP_FILE = f"{APP_ID}.desktop"
 METAINFO_FILE = f"{APP_ID}.metainfo.xml"
+STYLESHEET_FILE = "styles/musictagger.qss"
 
 
 def resources_dir() -> Path | None:
@@ -35,3 +38,16 @@ def app_icon() -> QIcon:
     path = resource_path(ICON_FILE)
     fallback = QIcon(str(path)) if path else QIcon()
     return QIcon.fromTheme(APP_ID, fallback)
+
+
+def stylesheet() -> str:
+    """The app's style sheet (spacing and polish only; colours are ``palette(...)`` references, so
+    light and dark themes both keep their own colours). Empty if the resources are not installed."""
+    path = resource_path(STYLESHEET_FILE)
+    return path.read_text(encoding="utf-8") if path is not None else ""
+
+
+def apply_stylesheet(window: QWidget) -> None:
+    """Style ``window`` and its children (dialogs parented to it included), not the whole application:
+    other top-level windows of the process keep the platform look."""
+    window.setStyleSheet(stylesheet())

@@ -10,7 +10,27 @@ from musictagger.progress import Progress
 STAGE_NAMES = {
     "scan": "Scanning", "suggest": "Suggesting", "load": "Loading models", "write": "Writing tags",
     "undo": "Undoing", "train": "Learning", "decode": "Decoding", "infer": "Inferring",
+    "wait": "Waiting", "batch": "Tagging library",
 }
+
+#: How long a watcher notification stays in the status bar when there is no system tray.
+NOTIFICATION_MS = 10_000
+#: How many recent watcher events the watch indicator's tooltip lists.
+RECENT_EVENTS = 5
+
+
+def format_duration(seconds: float) -> str:
+    """A run's duration for people: "0.4 s", "42 s", "3 min 05 s", "1 h 02 min"."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
 
 
 def format_eta(seconds: float | None) -> str:
@@ -55,8 +75,14 @@ class StatusBar(QStatusBar):
         self.errors_button.setFlat(True)
         self.errors_button.setObjectName("errorsButton")
         self.errors_button.clicked.connect(self.errors_clicked)
+        self.watch_label = QLabel()
+        self.watch_label.setObjectName("watchIndicator")
+        self.watch_label.hide()
+        self._recent: list[str] = []
+        self._folders: list[str] = []
         self.addWidget(self.task_label, 1)
         self.addPermanentWidget(self.progress)
+        self.addPermanentWidget(self.watch_label)
         self.addPermanentWidget(self.packs_label)
         self.addPermanentWidget(self.device_label)
         self.addPermanentWidget(self.errors_button)
@@ -81,3 +107,29 @@ class StatusBar(QStatusBar):
 
     def set_error_count(self, n: int) -> None:
         self.errors_button.setText(f"{n} error{'s' if n != 1 else ''}")
+
+    def set_watching(self, folders: list[str] | None) -> None:
+        """Show (``folders``) or hide (None) the "Watching" indicator."""
+        if folders is None:
+            self.watch_label.hide()
+            return
+        self.watch_label.setText(f"Watching {len(folders)} folder{'s' if len(folders) != 1 else ''}")
+        self._update_watch_tip(folders)
+        self.watch_label.show()
+
+    def add_watch_event(self, text: str) -> None:
+        """Remember a watcher event for the indicator's tooltip (the newest first)."""
+        self._recent = [text, *self._recent][:RECENT_EVENTS]
+        self._update_watch_tip(None)
+
+    def _update_watch_tip(self, folders: list[str] | None) -> None:
+        if folders is not None:
+            self._folders = folders
+        lines = ["Watching:", *self._folders]
+        if self._recent:
+            lines += ["", "Recent albums:", *self._recent]
+        self.watch_label.setToolTip("\n".join(lines))
+
+    def notify(self, text: str) -> None:
+        """A notification when there is no system tray: a temporary message over the task text."""
+        self.showMessage(text, NOTIFICATION_MS)

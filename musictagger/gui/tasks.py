@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config, TagsConfig
     from musictagger.gui.engine import Engine
     from musictagger.journal import FileChange, FileOutcome, RunResult
-    from musictagger.library import Album
+    from musictagger.library import Album, ScanResult
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,40 @@ class ScanTask(Task):
 
 
 @dataclass(frozen=True)
+class FolderScan:
+    """A rescan of one album folder, with whatever asked for it handed back (the watcher's event)."""
+
+    folder: str
+    result: "ScanResult"
+    context: Any = None
+
+
+class FolderScanTask(Task):
+    """Rescans the folder of one album (fast: unchanged files come from the index).
+
+    Not a :class:`ScanTask`: it runs beside a full scan and does not hold up Rescan. A disc folder
+    (``CD1``, ``Album (Disc 2)``) is rescanned from its parent, which holds the album's other discs.
+    """
+
+    title = "Scanning"
+
+    def __init__(self, folder: str, config: "Config", context: Any = None) -> None:
+        super().__init__()
+        self.folder = folder
+        self.config = config
+        self.context = context
+
+    def execute(self) -> FolderScan:
+        import os
+
+        from musictagger.library import scan
+        from musictagger.library.albums import album_root
+
+        folder = self.folder if album_root(self.folder) == self.folder else os.path.dirname(self.folder)
+        return FolderScan(folder, scan([folder], config=self.config, cancel=self.cancel_token), self.context)
+
+
+@dataclass(frozen=True)
 class SuggestSummary:
     albums: int
     cancelled: bool
@@ -171,9 +205,10 @@ class SuggestTask(Task):
         suggester = self.engine.get()
         self.signals.info.emit(self.engine.info)
         n = 0
-        for result in suggester.run(self.albums, progress=self.report, cancel=self.cancel_token):
-            self.signals.item.emit(result)
-            n += 1
+        with self.engine.exclusive(cancel=self.cancel_token, progress=self.report):
+            for result in suggester.run(self.albums, progress=self.report, cancel=self.cancel_token):
+                self.signals.item.emit(result)
+                n += 1
         return SuggestSummary(n, self.cancel_token.cancelled)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, QSize, QStandardPaths, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMenu,
+    QSystemTrayIcon,
     QTableView,
     QToolBar,
     QWidget,
@@ -28,13 +29,14 @@ from PySide6.QtWidgets import (
 from musictagger.config import Config
 from musictagger.gui.actions import Actions
 from musictagger.gui.album_model import AlbumFilterProxy, ChipsRole, Column, EntryRole
+from musictagger.gui.batch import BatchPrepareTask, BatchTask
 from musictagger.gui.chips import ChipDelegate
 from musictagger.gui.controller import LibraryController
 from musictagger.gui.detail import COVER_SIZE, AlbumDetail
 from musictagger.gui.engine import EngineInfo
 from musictagger.gui.errors_panel import ErrorsPanel
 from musictagger.gui.learn_dialog import NOT_INSTALLED, LearnDialog, training_available
-from musictagger.gui.resources import app_icon
+from musictagger.gui.resources import app_icon, apply_stylesheet
 from musictagger.gui.statusbar import StatusBar
 from musictagger.gui.tasks import ApplyPlan, ScanTask, SuggestTask
 from musictagger.gui.thumbs import ThumbnailCache
@@ -43,8 +45,16 @@ from musictagger.progress import Progress
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.gui.apply_dialog import ApplyDialog
+    from musictagger.gui.batch import BatchPlan
+    from musictagger.gui.batch_dialog import BatchConfirmDialog, BatchSummaryDialog
+    from musictagger.watch.batch import BatchSummary
+    from musictagger.watch.service import AlbumEvent
 
 THUMB_SIZE = 40
+#: The window.ini key remembering whether watching was on (the config has no such setting).
+WATCH_ENABLED_KEY = "watch/enabled"
+#: How long a tray notification shows.
+TRAY_MESSAGE_MS = 8000
 
 
 class MainWindow(QMainWindow):
@@ -61,6 +71,9 @@ class MainWindow(QMainWindow):
         self.controller = LibraryController(config, thumbs=self.thumbs, parent=self)
         self.engine_info: EngineInfo | None = None
         self.apply_dialog: "ApplyDialog | None" = None
+        self.batch_dialog: "BatchConfirmDialog | None" = None
+        self.batch_summary: "BatchSummaryDialog | None" = None
+        self.tray: QSystemTrayIcon | None = None  # shown while watching, where the desktop has a tray
         self._settings = QSettings(str(dirs.config / "window.ini"), QSettings.Format.IniFormat)
 
         self.actions = Actions(self)
@@ -73,6 +86,8 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_state()
         self._update_actions(False)
+        self._update_watch_tip()
+        apply_stylesheet(self)
 
     # ------------------------------------------------------------------ construction
     def _build_table(self) -> None:
@@ -128,6 +143,7 @@ class MainWindow(QMainWindow):
         self.remove_menu = QMenu("&Remove Folder", self)
         file_menu.addMenu(self.remove_menu)
         file_menu.addAction(a.rescan)
+        file_menu.addAction(a.watch)
         file_menu.addSeparator()
         file_menu.addAction(a.learn)
         file_menu.addSeparator()
@@ -141,7 +157,7 @@ class MainWindow(QMainWindow):
         edit.addAction(a.find)
         edit.addAction(a.settings)
         tags = bar.addMenu("&Tags")
-        for action in (a.suggest, a.suggest_all, None, a.apply, a.apply_all, None, a.stop):
+        for action in (a.suggest, a.suggest_all, None, a.apply, a.apply_all, None, a.tag_library, None, a.stop):
             tags.addSeparator() if action is None else tags.addAction(action)
         view = bar.addMenu("&View")
         view.addAction(self.detail_dock.toggleViewAction())
@@ -155,7 +171,7 @@ class MainWindow(QMainWindow):
         tb = QToolBar("Main", self)
         tb.setObjectName("mainToolbar")
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (a.add_folder, a.rescan, None, a.suggest, a.suggest_all, a.apply, a.undo_run, a.stop):
+        for action in (a.add_folder, a.rescan, a.watch, None, a.suggest, a.suggest_all, a.apply, a.undo_run, a.stop):
             tb.addSeparator() if action is None else tb.addAction(action)
         spacer = QWidget()
         spacer.setSizePolicy(spacer.sizePolicy().Policy.Expanding, spacer.sizePolicy().Policy.Preferred)
@@ -177,6 +193,8 @@ class MainWindow(QMainWindow):
         a.apply.triggered.connect(lambda: c.prepare_apply(self.selected_keys()))
         a.apply_all.triggered.connect(lambda: c.prepare_apply(None))
         a.stop.triggered.connect(c.stop)
+        a.watch.triggered.connect(self.set_watching)
+        a.tag_library.triggered.connect(lambda: c.prepare_batch())
         a.about.triggered.connect(self.show_about)
         if training_available():
             a.learn.triggered.connect(self.show_learn)
@@ -196,6 +214,11 @@ class MainWindow(QMainWindow):
         c.scanned.connect(self._on_scanned)
         c.genre_names.connect(self.detail.set_completions)
         c.engine_failed.connect(self._on_engine_failed)
+        c.watch_changed.connect(self._on_watch_changed)
+        c.watch_event.connect(self._on_watch_event)
+        c.roots_changed.connect(self._update_watch_tip)
+        c.batch_ready.connect(self.confirm_batch)
+        c.batch_finished.connect(self.show_batch_summary)
         self.errors.count_changed.connect(self.status.set_error_count)
         self.status.errors_clicked.connect(self._show_errors)
         self.detail.review_changed.connect(c.model.refresh)
@@ -220,6 +243,8 @@ class MainWindow(QMainWindow):
             else:
                 self.status.idle("Add a music folder to start (File ▸ Add Folder, or drop a folder here)")
         c.load_genre_names()
+        if self._settings.value(WATCH_ENABLED_KEY, False, type=bool):
+            c.start_watching()
 
     def _restore_state(self) -> None:
         geometry = self._settings.value("geometry")
@@ -301,6 +326,7 @@ class MainWindow(QMainWindow):
         a.suggest.setEnabled(not suggesting)
         a.suggest_all.setEnabled(not suggesting)
         a.rescan.setEnabled(not c.is_running(ScanTask))
+        a.tag_library.setEnabled(not (c.is_running(BatchPrepareTask) or c.is_running(BatchTask)))
         a.stop.setEnabled(busy)
         if not busy:
             self.status.progress.hide()
@@ -318,6 +344,74 @@ class MainWindow(QMainWindow):
         for root in roots:
             self.remove_menu.addAction(root).triggered.connect(lambda _c=False, r=root: self.controller.remove_root(r))
         self.remove_menu.setEnabled(bool(roots))
+
+    # ------------------------------------------------------------------ watching folders
+    def set_watching(self, on: bool) -> None:
+        """The user's toggle: start or stop the watcher, and remember the choice for the next launch."""
+        self._settings.setValue(WATCH_ENABLED_KEY, bool(on))
+        self._settings.sync()
+        if on:
+            self.controller.start_watching()
+        else:
+            self.controller.stop_watching()
+
+    def _on_watch_changed(self, folders: list[str] | None) -> None:
+        self.actions.watch.setChecked(folders is not None)  # also when a start failed
+        self.status.set_watching(folders)
+        if folders is not None and self.tray is None and QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QSystemTrayIcon(self.windowIcon(), self)
+            self.tray.setToolTip("musictagger: watching for new albums")
+            self.tray.activated.connect(self._raise_from_tray)
+        if self.tray is not None:
+            self.tray.setVisible(folders is not None)
+
+    def _raise_from_tray(self, _reason: QSystemTrayIcon.ActivationReason) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def _on_watch_event(self, event: "AlbumEvent") -> None:
+        """A notification per processed album: the tray's balloon where there is one, else the status bar."""
+        text = event.describe()
+        self.status.add_watch_event(text)
+        if self.tray is not None and self.tray.isVisible() and self.tray.supportsMessages():
+            icon = QSystemTrayIcon.MessageIcon.Warning if event.error else QSystemTrayIcon.MessageIcon.Information
+            self.tray.showMessage("New album" if not event.error else "Album problem", text, icon, TRAY_MESSAGE_MS)
+        else:
+            self.status.notify(text)
+
+    def _update_watch_tip(self, *_args) -> None:
+        folders, from_library = self.controller.watched_folders()
+        shortcut = self.actions.watch.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        if from_library:
+            where = ("the library folders (no watch folders are set in Settings ▸ Watch)" if folders
+                     else "the library folders (none yet: add a music folder first)")
+        else:
+            where = ", ".join(folders)
+        mode = "and tag them" if self.controller.config.watch.auto_apply else "and suggest genres for them"
+        tip = (f"Watch {where} for new albums {mode} ({shortcut}). "
+               "On start, albums changed since the last watch are processed too.")
+        self.actions.watch.setToolTip(tip)
+        self.actions.watch.setStatusTip(tip)
+
+    # ------------------------------------------------------------------ tagging the whole library
+    def confirm_batch(self, plan: "BatchPlan") -> None:
+        from musictagger.gui.batch_dialog import BatchConfirmDialog
+
+        if self.batch_dialog is not None:
+            self.batch_dialog.deleteLater()
+        self.batch_dialog = BatchConfirmDialog(plan, self)
+        self.batch_dialog.accepted.connect(lambda p=plan: self.controller.run_batch(p))
+        self.batch_dialog.open()
+
+    def show_batch_summary(self, summary: "BatchSummary") -> None:
+        from musictagger.gui.batch_dialog import BatchSummaryDialog
+
+        if self.batch_summary is not None:
+            self.batch_summary.deleteLater()
+        self.batch_summary = BatchSummaryDialog(summary, self)
+        self.batch_summary.undo_requested.connect(self.controller.undo)
+        self.batch_summary.open()
 
     # ------------------------------------------------------------------ dialogs
     def add_folder_dialog(self) -> None:
@@ -345,6 +439,7 @@ class MainWindow(QMainWindow):
 
         dialog = SettingsDialog(self.controller.config, self)
         dialog.accepted.connect(lambda: self.controller.update_config(dialog.result_config()))
+        dialog.accepted.connect(self._update_watch_tip)
         dialog.open()
 
     def show_about(self) -> None:

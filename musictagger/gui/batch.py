@@ -1,0 +1,137 @@
+"""Tagging the whole library in one resumable batch (the core's :func:`~musictagger.watch.batch.run_batch`).
+
+This is the unreviewed path: every album gets the models' suggestions as they stand (at the
+configured minimum confidence), exactly as ``musictagger apply ROOT --write`` does, and with the
+same batch identity — a batch stopped in the app can be resumed from the command line and back.
+Reviewed albums keep their own path (Apply), which writes the user's accepted and added tags.
+
+Two tasks: :class:`BatchPrepareTask` loads the models and works out whether an interrupted batch
+with the same roots and settings exists (for the confirmation), then :class:`BatchTask` runs it.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from musictagger.gui.tasks import Task
+from musictagger.progress import Progress
+
+if TYPE_CHECKING:  # pragma: no cover
+    from musictagger.config import Config
+    from musictagger.gui.engine import Engine
+    from musictagger.library import Album
+    from musictagger.pipeline.types import PackInfo
+    from musictagger.watch.batch import BatchSummary
+
+#: The progress stage the status bar names "Tagging library" (run_batch reports the engine's "suggest").
+BATCH_STAGE = "batch"
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """What the confirmation shows and :class:`BatchTask` runs: the settings are a snapshot, so
+    the batch written is the one the user confirmed (and its id the one checked for resuming)."""
+
+    albums: tuple["Album", ...]
+    roots: tuple[str, ...]
+    config: "Config"
+    packs: tuple["PackInfo", ...]
+    batch_id: str
+    resuming: bool
+    albums_done: int  # albums an interrupted earlier attempt already finished (skipped on resume)
+
+    @property
+    def packs_text(self) -> str:
+        return ", ".join(f"{p.name} {p.version}" for p in self.packs) or "no packs"
+
+
+def unfinished_batch(batch_id: str, db_path: Path | None = None) -> bool:
+    """Whether a batch with this id was started and never finished (read-only: nothing is created).
+
+    ``WatchState.open_batch`` answers the same question but also starts the batch, which the
+    confirmation must not do; so this reads its ``batches`` table directly.
+    """
+    if db_path is None:
+        from musictagger.paths import app_dirs
+
+        db_path = app_dirs().index_db
+    if not Path(db_path).is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"{Path(db_path).absolute().as_uri()}?mode=ro", uri=True, timeout=10)
+    except sqlite3.Error:
+        return False
+    try:
+        row = conn.execute("SELECT finished_at FROM batches WHERE batch_id=?", (batch_id,)).fetchone()
+    except sqlite3.Error:  # no batch ever ran: the table does not exist yet
+        return False
+    finally:
+        conn.close()
+    return row is not None and row[0] is None
+
+
+class BatchPrepareTask(Task):
+    """Loads the models (their names and versions are part of the batch id) and builds the plan."""
+
+    title = "Preparing"
+
+    def __init__(self, engine: "Engine", albums: Sequence["Album"], roots: Sequence[str], config: "Config") -> None:
+        super().__init__()
+        self.engine = engine
+        self.albums = tuple(albums)
+        self.roots = tuple(roots)
+        self.config = copy.deepcopy(config)
+
+    def execute(self) -> BatchPlan:
+        from musictagger.watch import WatchState
+        from musictagger.watch.batch import batch_id_for
+
+        self.report(Progress("load", 0, None, "loading models"))
+        suggester = self.engine.get()
+        self.signals.info.emit(self.engine.info)
+        packs = tuple(suggester.pack_infos)
+        bid = batch_id_for(self.roots, self.config, [f"{p.name}@{p.version}" for p in packs])
+        resuming = unfinished_batch(bid)
+        done = 0
+        if resuming:
+            state = WatchState()
+            try:
+                keys = {a.key for a in self.albums}
+                done = sum(1 for k, s in state.album_status(bid).items() if s == "done" and k in keys)
+            finally:
+                state.close()
+        return BatchPlan(self.albums, self.roots, self.config, packs, bid, resuming, done)
+
+
+class BatchTask(Task):
+    """Runs the batch: suggestions stream album by album into one journaled, undoable run."""
+
+    title = "Tagging library"
+    writes = True
+
+    def __init__(self, engine: "Engine", plan: BatchPlan) -> None:
+        super().__init__()
+        self.engine = engine
+        self.plan = plan
+
+    def _report(self, p: Progress) -> None:
+        self.report(dataclasses.replace(p, stage=BATCH_STAGE) if p.stage == "suggest" else p)
+
+    def execute(self) -> "BatchSummary":
+        from musictagger.journal import Journal
+        from musictagger.watch import WatchState
+        from musictagger.watch.batch import run_batch
+
+        suggester = self.engine.get()
+        with self.engine.exclusive(cancel=self.cancel_token, progress=self.report), Journal() as journal:
+            state = WatchState()
+            try:
+                return run_batch(self.plan.albums, self.plan.roots, suggester, journal, state, self.plan.config,
+                                 progress=self._report, cancel=self.cancel_token)
+            finally:
+                state.close()
