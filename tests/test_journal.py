@@ -12,10 +12,9 @@ import pytest
 
 from media import EXTENSIONS, FORMATS, decode_audio, make_track, untagged_bytes
 from musictagger.config import TagsConfig
-from musictagger.errors import JournalError, TagWriteError, VerifyError
+from musictagger.errors import JournalError, VerifyError
 from musictagger.journal import (
     FileChange,
-    FileChangedError,
     Journal,
     file_identity,
     find_temp_files,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -101,7 +100,7 @@ def test_renamed_album_folder_is_not_processed_again(tmp_path, state, template):
     (root / "Old Name").mkdir(parents=True)
     shutil.copy(template, root / "Old Name" / "01.flac")
     rec = Recorder(state)
-    with FolderWatcher([root], rec, state=state, quiet_seconds=QUIET) as w:
+    with FolderWatcher([root], rec, state=state, quiet_seconds=QUIET, process_existing=True) as w:
         assert wait_for(lambda: len(rec.calls) == 1)
         (root / "Old Name").rename(root / "New Name")
         time.sleep(4 * QUIET)
@@ -114,7 +113,7 @@ def test_restart_catches_up_with_changes_made_while_stopped(tmp_path, state, tem
     (root / "Seen").mkdir(parents=True)
     shutil.copy(template, root / "Seen" / "01.flac")
     rec = Recorder(state)
-    with FolderWatcher([root], rec, state=state, quiet_seconds=QUIET):
+    with FolderWatcher([root], rec, state=state, quiet_seconds=QUIET, process_existing=True):
         assert wait_for(lambda: len(rec.calls) == 1)
     # While the watcher is not running: a new album arrives, the old one is untouched.
     (root / "New").mkdir()
@@ -125,6 +124,30 @@ def test_restart_catches_up_with_changes_made_while_stopped(tmp_path, state, tem
         time.sleep(3 * QUIET)
         assert w.idle()
     assert rec2.folders() == [str(root / "New")]
+
+
+def test_first_watch_records_a_baseline_instead_of_retagging_the_library(tmp_path, state, template):
+    root = tmp_path / "library"
+    for name in ("Old A", "Old B"):
+        (root / name).mkdir(parents=True)
+        shutil.copy(template, root / name / "01.flac")
+    rec = Recorder(state)
+    with FolderWatcher([root], rec, state=state, quiet_seconds=QUIET) as w:
+        time.sleep(3 * QUIET)
+        assert rec.calls == []  # existing albums are the baseline
+        (root / "Arrived").mkdir()
+        shutil.copy(template, root / "Arrived" / "01.flac")
+        assert wait_for(lambda: len(rec.calls) == 1)
+        time.sleep(2 * QUIET)
+        assert wait_for(w.idle)
+    assert rec.folders() == [str(root / "Arrived")]
+    # Changed while stopped: an old album gets a new track → processed at the next start.
+    shutil.copy(template, root / "Old A" / "02.flac")
+    rec2 = Recorder(state)
+    with FolderWatcher([root], rec2, state=state, quiet_seconds=QUIET):
+        assert wait_for(lambda: len(rec2.calls) == 1)
+        time.sleep(2 * QUIET)
+    assert rec2.folders() == [str(root / "Old A")]
 
 
 def test_watched_folder_that_disappears_and_comes_back(tmp_path, state, template):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from musictagger.cli import EXIT_FATAL, EXIT_FILES_FAILED, EXIT_OK, emit_json, err

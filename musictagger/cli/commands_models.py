@@ -38,6 +38,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--auto-apply", action="store_true", help="write labels at or above --min-confidence (journaled)")
     p.add_argument("--min-confidence", type=float, help="auto-apply threshold (default: config [watch])")
     p.add_argument("--quiet-seconds", type=float, help="seconds without change before an album is processed")
+    p.add_argument("--process-existing", action="store_true",
+                   help="the first time a folder is watched, also process the albums already in it "
+                        "(default: they are recorded as seen; use `apply --write` to re-tag a library)")
     p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     p.add_argument("--models", help="comma-separated pack names or paths")
     p.set_defaults(func=cmd_watch)
@@ -241,7 +244,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
         )
         mode = f"auto-apply at ≥ {min_conf:.2f}" if auto else "suggest only"
         say(f"watching {', '.join(map(str, args.roots))} ({mode}, quiet {quiet:g} s); Ctrl+C stops")
-        watcher = FolderWatcher(args.roots, processor, state=state, quiet_seconds=quiet)
+        watcher = FolderWatcher(args.roots, processor, state=state, quiet_seconds=quiet,
+                                process_existing=args.process_existing)
         try:
             with watcher:
                 threading.Event().wait()

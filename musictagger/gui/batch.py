@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -51,28 +50,14 @@ class BatchPlan:
 
 
 def unfinished_batch(batch_id: str, db_path: Path | None = None) -> bool:
-    """Whether a batch with this id was started and never finished (read-only: nothing is created).
+    """Whether a batch with this id was interrupted (the next run of it resumes)."""
+    from musictagger.watch.state import WatchState
 
-    ``WatchState.open_batch`` answers the same question but also starts the batch, which the
-    confirmation must not do; so this reads its ``batches`` table directly.
-    """
-    if db_path is None:
-        from musictagger.paths import app_dirs
-
-        db_path = app_dirs().index_db
-    if not Path(db_path).is_file():
-        return False
+    state = WatchState(db_path)
     try:
-        conn = sqlite3.connect(f"{Path(db_path).absolute().as_uri()}?mode=ro", uri=True, timeout=10)
-    except sqlite3.Error:
-        return False
-    try:
-        row = conn.execute("SELECT finished_at FROM batches WHERE batch_id=?", (batch_id,)).fetchone()
-    except sqlite3.Error:  # no batch ever ran: the table does not exist yet
-        return False
+        return state.is_unfinished(batch_id)
     finally:
-        conn.close()
-    return row is not None and row[0] is None
+        state.close()
 
 
 class BatchPrepareTask(Task):

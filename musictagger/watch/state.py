@@ -5,6 +5,10 @@ folder's audio files' names, sizes and mtimes, so it survives a rename or move o
 same album is not processed twice) and it is recorded both before and after our own write (our
 writes never retrigger processing).
 
+``watch_roots``: folders watched before. The first time a folder is watched, what it already holds
+is recorded as done (the baseline), not processed: switching the watcher on over an existing
+library must never re-tag it wholesale; that is what the batch re-tagger is for.
+
 ``batch_albums``: per batch (a stable id of the roots + settings) each album's status, so that a
 killed ``apply --write`` continues where it stopped.
 """
@@ -24,6 +28,10 @@ CREATE TABLE IF NOT EXISTS watch_done (
     folder TEXT NOT NULL,
     processed_at REAL NOT NULL,
     run_id INTEGER
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS watch_roots (
+    root TEXT PRIMARY KEY,
+    first_watched REAL NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS batch_albums (
     batch_id TEXT NOT NULL,
@@ -93,7 +101,21 @@ class WatchState:
                 (signature, folder, time.time(), run_id),
             )
 
+    def root_known(self, root: str) -> bool:
+        with self._lock:
+            return self._conn.execute("SELECT 1 FROM watch_roots WHERE root=?", (root,)).fetchone() is not None
+
+    def mark_root(self, root: str) -> None:
+        with self._lock, self._conn:
+            self._conn.execute("INSERT OR IGNORE INTO watch_roots (root, first_watched) VALUES (?, ?)", (root, time.time()))
+
     # -- batch ----------------------------------------------------------------------------
+    def is_unfinished(self, batch_id: str) -> bool:
+        """True when this batch was started and not finished (a re-run resumes it)."""
+        with self._lock:
+            row = self._conn.execute("SELECT finished_at FROM batches WHERE batch_id=?", (batch_id,)).fetchone()
+        return row is not None and row[0] is None
+
     def open_batch(self, batch_id: str, roots: str) -> bool:
         """Start or resume a batch; True when resuming an unfinished one."""
         with self._lock, self._conn:

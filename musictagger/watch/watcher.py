@@ -12,7 +12,9 @@ How it avoids what other tools get wrong:
 - **Our own writes never retrigger.** The processor records the signature after its write as done
   too, and our temp files are ignored by name.
 - **Catch-up.** On start every album folder under the roots is compared with the remembered
-  signatures; what changed while the watcher was not running is queued.
+  signatures; what changed while the watcher was not running is queued. The first time a root is
+  watched its existing albums are only recorded (the baseline), unless ``process_existing`` asks
+  for them: switching the watcher on never bulk-re-tags a library by surprise.
 - **Back-pressure.** Ready folders go through a bounded queue to one processing thread; when it is
   full they stay pending (no event is lost, memory stays bounded).
 - **Roots that vanish** (an unmounted disk) are re-watched and caught up when they come back.
@@ -57,6 +59,7 @@ class FolderWatcher:
         max_queue: int = 32,
         tick: float = 0.2,
         rewatch_every: float = 2.0,
+        process_existing: bool = False,
     ) -> None:
         self.roots = [os.path.abspath(os.fspath(r)) for r in roots]
         self.process = process
@@ -64,6 +67,7 @@ class FolderWatcher:
         self.quiet = quiet_seconds
         self.tick = tick
         self.rewatch_every = rewatch_every
+        self.process_existing = process_existing
         self._queue: queue.Queue[str] = queue.Queue(maxsize=max_queue)
         self._pending: dict[str, _Pending] = {}
         self._queued: set[str] = set()
@@ -163,12 +167,21 @@ class FolderWatcher:
                 p.last_event = now
 
     def _catch_up(self, root: str) -> None:
-        """Queue album folders whose content changed while we were not watching."""
+        """Queue album folders whose content changed while we were not watching.
+
+        A root never watched before gets a baseline instead (unless ``process_existing``).
+        """
+        baseline = not self.process_existing and not self.state.root_known(root)
         for dirpath, dirnames, _ in os.walk(root):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             sig = folder_signature(dirpath)
-            if sig is not None and not self.state.is_done(sig):
+            if sig is None or self.state.is_done(sig):
+                continue
+            if baseline:
+                self.state.mark_done(sig, dirpath)
+            else:
                 self.touch(dirpath)
+        self.state.mark_root(root)
 
     # ------------------------------------------------------------------ scheduling
     def _schedule_loop(self) -> None:
