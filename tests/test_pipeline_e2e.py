@@ -115,3 +115,24 @@ def test_models_list_json(packs, capsys):
     names = {p["name"]: p for p in json.loads(out)["packs"]}
     assert names["tiny-cover"]["kind"] == "cover" and names["tiny-cover"]["bundled"] is False
     assert names["tiny-audio"]["labels"] == ["black-metal", "jazz", "doom-metal"]
+
+
+def test_a_track_that_vanished_after_the_scan_is_a_per_file_error(library, packs):
+    from musictagger.config import Config
+    from musictagger.library import Index, scan
+    from musictagger.pipeline import select_packs
+    from musictagger.pipeline.engine import Suggester
+
+    cfg = Config()
+    with Index() as index:
+        albums = scan([library], index=index, config=cfg).albums
+    blaze = next(a for a in albums if a.album == "A Blaze")
+    gone = blaze.tracks[1].path
+    Path(gone).unlink()
+    suggester = Suggester(select_packs(names=["tiny-cover", "tiny-audio"]), cfg, device="cpu")
+    results = {r.album: r for r in suggester.run(albums)}
+    r = results["A Blaze"]
+    assert [p for p, _ in r.errors] == [gone] and "not found" in r.errors[0][1]
+    assert set(r.track_scores) == {t.path for t in blaze.tracks} - {gone}
+    assert any(s.name == "Black Metal" for s in r.suggestions)  # the rest of the album still counts
+    assert results["Single"].errors == []

@@ -170,16 +170,16 @@ class Suggester:
                 data, _source = loaded
                 for lp in work.cover_todo:
                     work.decoded_cover[lp.key] = preprocess_bytes(data, lp.pack.input)
-            except MusictaggerError as exc:
-                work.errors.append((getattr(exc, "path", work.album.folder), getattr(exc, "message", str(exc))))
+            except Exception as exc:  # one bad cover never stops the run
+                work.errors.append(_error_row(exc, work.album.folder))
         for path, by_spec in work.audio_todo.items():
             for spec_key in by_spec:
                 sr, clip, count, positions = spec_key
                 try:
                     excerpts = read_excerpts(path, sr, ExcerptPolicy(clip, count, positions))
                     work.decoded_audio[(path, spec_key)] = excerpts
-                except MusictaggerError as exc:
-                    work.errors.append((getattr(exc, "path", path), getattr(exc, "message", str(exc))))
+                except Exception as exc:  # one bad file never stops the run
+                    work.errors.append(_error_row(exc, path))
         return work
 
     # ------------------------------------------------------------------ inference (this thread)
@@ -334,6 +334,15 @@ class Suggester:
             finally:
                 for f in pending:
                     f.cancel()
+
+
+def _error_row(exc: Exception, path: str) -> tuple[str, str]:
+    """(path, message) for the run's error list; our errors carry their own path and message."""
+    if isinstance(exc, FileError):
+        return exc.path, exc.message
+    if isinstance(exc, MusictaggerError):
+        return path, str(exc)
+    return path, f"unexpected error while reading: {type(exc).__name__}: {exc}"
 
 
 def _album_label(album: "Album") -> str:
