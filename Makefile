@@ -28,6 +28,13 @@ test: setup
 
 bench: setup
 	$(PY) benchmarks/scan.py
+	$(PY) benchmarks/suggest.py --tracks 40
+	$(PY) benchmarks/batch.py --tracks 1000
+	$(PY) benchmarks/gui.py
+
+# Retrain the bundled packs (models/) from ../shared/data (or MUSICTAGGER_SHARED_DATA), on the CPU.
+models: setup
+	$(PY) -m musictagger.training.bundled --out models
 
 install-desktop: setup
 	$(PY) -m musictagger.gui.install_desktop

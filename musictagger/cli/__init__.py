@@ -40,15 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    from musictagger.cli import commands_core
+    from musictagger.cli import commands_core, commands_models
+    from musictagger.training import cli as commands_training
 
     commands_core.add_parsers(sub)
-    try:  # model-related commands (suggest, apply, models, train…) live beside
-        from musictagger.cli import commands_models
-    except ImportError:  # pragma: no cover - only while that module does not exist
-        commands_models = None
-    if commands_models is not None:
-        commands_models.add_parsers(sub)
+    commands_models.add_parsers(sub)
+    commands_training.add_parsers(sub)
     return p
 
 
