@@ -136,3 +136,24 @@ def test_a_track_that_vanished_after_the_scan_is_a_per_file_error(library, packs
     assert set(r.track_scores) == {t.path for t in blaze.tracks} - {gone}
     assert any(s.name == "Black Metal" for s in r.suggestions)  # the rest of the album still counts
     assert results["Single"].errors == []
+
+
+def test_suggest_on_a_folder_of_pictures_scores_each_cover(tmp_path, packs, capsys):
+    pics = tmp_path / "covers"
+    (pics / "sub").mkdir(parents=True)
+    (pics / "a.jpg").write_bytes(make_cover((200, 0, 0)))
+    (pics / "sub" / "b.PNG").write_bytes(make_cover((0, 0, 200), fmt="PNG"))
+    (pics / "notes.txt").write_text("not a picture")
+    code, out = run_cli(capsys, "suggest", str(pics), "--json", "--device", "cpu", "--models", "tiny-cover")
+    assert code == 0
+    items = json.loads(out)["albums"]
+    assert [(Path(i["cover"]).name, i["kind"]) for i in items] == [("a.jpg", "cover"), ("b.PNG", "cover")]
+    for i in items:
+        assert set(i["scores"]["cover"]) == {"Black Metal", "Jazz", "Doom Metal"}
+        assert i["suggestions"][0]["label"] == "Black Metal"
+
+
+def test_cover_images_beside_audio_are_not_separate_items(library, packs, capsys):
+    (library / "Darkthrone" / "1992 - A Blaze" / "cover.jpg").write_bytes(make_cover())
+    code, out = run_cli(capsys, "suggest", str(library), "--json", "--device", "cpu", "--models", "tiny-cover")
+    assert {a["kind"] for a in json.loads(out)["albums"]} == {"album"}

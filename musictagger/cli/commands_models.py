@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -78,6 +79,12 @@ def _prepare(args: argparse.Namespace):
     packs = select_packs(inf.packs, args.models.split(",") if args.models else None)
     with Index() as index, progress_bar(args) as bar:
         scanned = scan(args.roots, index=index, config=cfg, progress=bar)
+    if args.command == "suggest":  # pictures in folders without audio are judged on their own
+        from musictagger.library import cover_only_albums
+
+        used = {os.path.dirname(t.path) for a in scanned.albums for t in a.tracks}
+        used |= {a.folder for a in scanned.albums} | {os.path.dirname(a.cover_path) for a in scanned.albums if a.cover_path}
+        scanned.albums.extend(cover_only_albums(args.roots, used))
     cache = None if args.no_cache else ResultCache()
     suggester = Suggester(packs, cfg, device=args.device, cache=cache)
     return cfg, scanned, suggester
@@ -88,8 +95,14 @@ def _run(args, suggester, albums):
         return list(suggester.run(albums, progress=bar))
 
 
+def _is_cover_item(r) -> bool:
+    return r.key.startswith("image\x1f")
+
+
 def _result_json(r) -> dict:
+    extra = {"kind": "cover", "cover": r.key.split("\x1f", 1)[1]} if _is_cover_item(r) else {"kind": "album"}
     return {
+        **extra,
         "folder": r.folder,
         "album": r.album,
         "album_artist": r.album_artist,
@@ -134,7 +147,10 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         )
     else:
         for r in results:
-            print(f"{r.album_artist or 'Unknown artist'} — {r.album or Path(r.folder).name}")
+            if _is_cover_item(r):
+                print(f"cover {r.key.split(chr(31), 1)[1]}")
+            else:
+                print(f"{r.album_artist or 'Unknown artist'} — {r.album or Path(r.folder).name}")
             shown = [s for s in r.suggestions if not s.implied]
             if not shown:
                 print("    (no suggestion above threshold)")

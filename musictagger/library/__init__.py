@@ -8,11 +8,13 @@
 * :func:`album_to_json` is the shape printed by ``musictagger scan --json`` (a public contract).
 """
 
+from musictagger.library.images import cover_only_albums
 from musictagger.library.index import Index
 from musictagger.library.model import Album, ScanError, ScanResult, Track, album_to_json
 from musictagger.library.scan import load_cover, scan
 
 __all__ = [
+    "cover_only_albums",
     "Album",
     "Index",
     "ScanError",
