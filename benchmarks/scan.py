@@ -43,8 +43,28 @@ def make_templates(folder: Path, seconds: float = 0.5, rate: int = 22050) -> dic
     return templates
 
 
-def make_library(root: Path, n_files: int, per_album: int) -> int:
+def make_art_templates(folder: Path) -> dict[str, Path]:
+    """The same formats with a typical embedded front cover (600 px JPEG, ~100 KB), as rips have."""
+    import io
+
+    from PIL import Image
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from media import make_track
+
+    rng = np.random.default_rng(0)
+    img = Image.fromarray(rng.integers(0, 255, (150, 150, 3), dtype=np.uint8)).resize((600, 600))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=85)
+    art = folder / "art"
+    art.mkdir(exist_ok=True)
+    return {ext: make_track(art / f"template.{ext}", ext, seconds=0.5, sample_rate=22050, cover=buf.getvalue())
+            for ext in FORMATS}
+
+
+def make_library(root: Path, n_files: int, per_album: int, embedded_art: float = 0.5) -> int:
     templates = make_templates(root.parent)
+    with_art = make_art_templates(root.parent)
     cover = b"\xff\xd8\xff\xe0" + os.urandom(20_000)  # only its name and size matter to a scan
     exts = list(FORMATS)
     n_albums = (n_files + per_album - 1) // per_album
@@ -59,7 +79,8 @@ def make_library(root: Path, n_files: int, per_album: int) -> int:
             if made == n_files:
                 break
             path = folder / f"{n:02d} - Track {n}.{ext}"
-            shutil.copyfile(templates[ext], path)
+            art = (a % 100) < embedded_art * 100  # this share of albums carries embedded art
+            shutil.copyfile((with_art if art else templates)[ext], path)
             audio = mutagen.File(path, easy=True)
             if audio.tags is None:
                 audio.add_tags()
@@ -88,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=3000, help="number of tracks (default 3000)")
     parser.add_argument("--per-album", type=int, default=10, help="tracks per album folder (default 10)")
     parser.add_argument("--repeat", type=int, default=2, help="cold runs (warm: one more); the best is kept")
+    parser.add_argument("--embedded-art", type=float, default=0.5,
+                        help="share of albums whose tracks carry an embedded ~100 KB cover, as rips do (default 0.5)")
     parser.add_argument("--keep", action="store_true", help="keep the generated library and print where")
     args = parser.parse_args(argv)
 
@@ -97,8 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     library.mkdir()
     try:
         start = time.perf_counter()
-        n_albums = make_library(library, args.files, args.per_album)
-        print(f"generated {args.files} files in {n_albums} albums in {time.perf_counter() - start:.1f} s")
+        n_albums = make_library(library, args.files, args.per_album, args.embedded_art)
+        print(f"generated {args.files} files in {n_albums} albums ({args.embedded_art:.0%} of albums with embedded "
+              f"art) in {time.perf_counter() - start:.1f} s")
         db = work / "home" / "data" / "index.sqlite3"
 
         # Best of a few runs: the machine may be shared, and the best run is the code's own cost.

@@ -2,7 +2,8 @@
 
     python benchmarks/suggest.py [--tracks 200] [--minutes 4] [--device auto] [--models NAME,…]
 
-Generates a library (default 200 tracks of 4 minutes, 20 albums with covers), then in one run:
+Generates a library (default 200 tracks of 4 minutes in turn MP3/FLAC/M4A/Ogg, as libraries hold
+them, 20 albums with covers), then in one run:
 1. decode-only: the engine's own excerpt reading (same policy, same worker count), no model;
 2. full suggest (cache off): decode + mel + CRNN + cover CNN + fusion.
 Prints both throughputs (tracks/s), their ratio (goal ≥ 0.6 on CPU, ≥ 0.9 on GPU) and peak RSS.
@@ -20,16 +21,13 @@ import time
 from _common import peak_rss_mb, temp_home
 
 
-def make_library(root, tracks: int, minutes: float) -> None:
-    """Tagged FLACs (a tone + noise per track), 10 per album, a folder cover per album."""
-    import mutagen.flac
+def make_library(root, tracks: int, minutes: float, formats: list[str]) -> None:
+    """Tagged tracks (a tone + noise each) in a mix of formats, 10 per album, a cover per album."""
     import numpy as np
-    import soundfile as sf
 
-    from media import make_cover
+    from media import make_cover, make_track
 
-    per_album, sr = 10, 22050
-    t = np.arange(int(minutes * 60 * sr)) / sr
+    per_album = 10
     rng = np.random.default_rng(0)
     for i in range(tracks):
         artist, album_name = f"Artist {i // per_album:03d}", f"Album {i // per_album:03d}"
@@ -37,13 +35,9 @@ def make_library(root, tracks: int, minutes: float) -> None:
         album.mkdir(parents=True, exist_ok=True)
         if i % per_album == 0:
             (album / "cover.jpg").write_bytes(make_cover(tuple(int(c) for c in rng.integers(0, 255, 3))))
-        f0 = 110 * (1 + i % 7)
-        audio = (0.3 * np.sin(2 * np.pi * f0 * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
-        path = album / f"{i % per_album + 1:02d} Track.flac"
-        sf.write(str(path), audio, sr, format="FLAC", subtype="PCM_16")
-        m = mutagen.flac.FLAC(str(path))
-        m["ARTIST"], m["ALBUM"], m["TRACKNUMBER"] = artist, album_name, str(i % per_album + 1)
-        m.save()
+        make_track(album, formats[i % len(formats)], seconds=minutes * 60, sample_rate=44100, title=f"Track {i}",
+                   artist=artist, album=album_name, track=i % per_album + 1, genres=[], signal="noise",
+                   freq=110.0 * (1 + i % 7))
 
 
 def default_packs(home) -> list[str]:
@@ -73,14 +67,15 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=4.0)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--models")
+    ap.add_argument("--formats", default="mp3,flac,m4a,ogg", help="formats of the generated tracks, in turn")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
 
     home = temp_home("mt-bench-suggest-")
     lib = home / "library"
     t0 = time.perf_counter()
-    make_library(lib, args.tracks, args.minutes)
-    print(f"generated {args.tracks} tracks × {args.minutes:g} min in {time.perf_counter() - t0:.1f} s")
+    make_library(lib, args.tracks, args.minutes, args.formats.split(","))
+    print(f"generated {args.tracks} tracks × {args.minutes:g} min ({args.formats}) in {time.perf_counter() - t0:.1f} s")
 
     from musictagger.audio import ExcerptPolicy, read_excerpts
     from musictagger.config import Config
