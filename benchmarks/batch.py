@@ -19,9 +19,7 @@ from _common import RssSampler, peak_rss_mb, temp_home
 
 
 def make_collection(root, tracks: int, per_album: int) -> None:
-    import mutagen
-
-    from media import make_cover, make_track
+    from media import copy_track, make_cover, make_track
 
     tpl_dir = root.parent / "templates"
     tpl_dir.mkdir(parents=True)
@@ -35,13 +33,8 @@ def make_collection(root, tracks: int, per_album: int) -> None:
         if i % per_album == 0:
             (album / "folder.jpg").write_bytes(cover)
         tpl = templates[i % len(templates)]
-        dst = album / f"{i % per_album + 1:02d} Track{tpl.suffix}"
-        shutil.copyfile(tpl, dst)
-        m = mutagen.File(dst, easy=True)
-        m["album"] = f"Album {a:05d}"
-        m["artist"] = f"Artist {a % 97:02d}"
-        m["tracknumber"] = str(i % per_album + 1)
-        m.save()
+        copy_track(tpl, album / f"{i % per_album + 1:02d} Track{tpl.suffix}", album=f"Album {a:05d}",
+                   artist=f"Artist {a % 97:02d}", tracknumber=str(i % per_album + 1))
     shutil.rmtree(tpl_dir)
 
 

@@ -20,12 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import mutagen
 import numpy as np
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # media: the test-media generator
 
+from media import copy_track, make_track  # noqa: E402
 from musictagger.library import Index, ScanResult, scan  # noqa: E402
 
 FORMATS = {"mp3": ("MP3", "MPEG_LAYER_III"), "flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS")}
@@ -48,9 +49,6 @@ def make_art_templates(folder: Path) -> dict[str, Path]:
     import io
 
     from PIL import Image
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from media import make_track
 
     rng = np.random.default_rng(0)
     img = Image.fromarray(rng.integers(0, 255, (150, 150, 3), dtype=np.uint8)).resize((600, 600))
@@ -78,19 +76,11 @@ def make_library(root: Path, n_files: int, per_album: int, embedded_art: float =
         for n in range(1, per_album + 1):
             if made == n_files:
                 break
-            path = folder / f"{n:02d} - Track {n}.{ext}"
             art = (a % 100) < embedded_art * 100  # this share of albums carries embedded art
-            shutil.copyfile((with_art if art else templates)[ext], path)
-            audio = mutagen.File(path, easy=True)
-            if audio.tags is None:
-                audio.add_tags()
-            audio["title"] = f"Track {n}"
-            audio["artist"] = f"Artist {a % 97:02d}"
-            audio["album"] = f"Album {a:04d}"
-            audio["tracknumber"] = str(n)
-            audio["date"] = str(1980 + a % 40)
-            audio["genre"] = [GENRES[a % len(GENRES)], GENRES[(a + 1) % len(GENRES)]]
-            audio.save()
+            copy_track((with_art if art else templates)[ext], folder / f"{n:02d} - Track {n}.{ext}",
+                       title=f"Track {n}", artist=f"Artist {a % 97:02d}", album=f"Album {a:04d}",
+                       tracknumber=str(n), date=str(1980 + a % 40),
+                       genre=[GENRES[a % len(GENRES)], GENRES[(a + 1) % len(GENRES)]])
             made += 1
     return n_albums
 

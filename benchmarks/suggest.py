@@ -3,7 +3,7 @@
     python benchmarks/suggest.py [--tracks 200] [--minutes 4] [--device auto] [--models NAME,…]
 
 Generates a library (default 200 tracks of 4 minutes in turn MP3/FLAC/M4A/Ogg, as libraries hold
-them, 20 albums with covers), then in one run:
+them, 20 albums with covers; copies of one encoded track per format), then in one run:
 1. decode-only: the engine's own excerpt reading (same policy, same worker count), no model;
 2. full suggest (cache off): decode + mel + CRNN + cover CNN + fusion.
 Prints both throughputs (tracks/s), their ratio (goal ≥ 0.6 on CPU, ≥ 0.9 on GPU) and peak RSS.
@@ -22,22 +22,30 @@ from _common import peak_rss_mb, temp_home
 
 
 def make_library(root, tracks: int, minutes: float, formats: list[str]) -> None:
-    """Tagged tracks (a tone + noise each) in a mix of formats, 10 per album, a cover per album."""
+    """Tagged tracks in a mix of formats, 10 per album, a cover per album. One noise track per
+    format is encoded; the rest are retagged copies of it (decode cost does not depend on the
+    signal, and encoding hundreds of 4-minute files would take longer than the benchmark)."""
     import numpy as np
 
-    from media import make_cover, make_track
+    from media import copy_track, make_cover, make_track
 
     per_album = 10
     rng = np.random.default_rng(0)
+    templates_dir = root.parent / "templates"
+    templates_dir.mkdir(parents=True, exist_ok=True)
+    templates = {fmt: make_track(templates_dir, fmt, seconds=minutes * 60, sample_rate=44100, title=fmt,
+                                 track=n + 1, genres=[], signal="noise")
+                 for n, fmt in enumerate(dict.fromkeys(formats))}
     for i in range(tracks):
         artist, album_name = f"Artist {i // per_album:03d}", f"Album {i // per_album:03d}"
         album = root / artist / album_name
         album.mkdir(parents=True, exist_ok=True)
         if i % per_album == 0:
             (album / "cover.jpg").write_bytes(make_cover(tuple(int(c) for c in rng.integers(0, 255, 3))))
-        make_track(album, formats[i % len(formats)], seconds=minutes * 60, sample_rate=44100, title=f"Track {i}",
-                   artist=artist, album=album_name, track=i % per_album + 1, genres=[], signal="noise",
-                   freq=110.0 * (1 + i % 7))
+        template = templates[formats[i % len(formats)]]
+        copy_track(template, album / f"{i % per_album + 1:02d} Track {i}{template.suffix}", title=f"Track {i}",
+                   artist=artist, album=album_name, tracknumber=str(i % per_album + 1))
+    shutil.rmtree(templates_dir)
 
 
 def default_packs(home) -> list[str]:
