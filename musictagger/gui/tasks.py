@@ -74,16 +74,24 @@ class Task(QRunnable):
         try:
             result = self.execute()
         except Cancelled:
-            self.signals.cancelled.emit()
+            self._emit("cancelled")
         except MusictaggerError as exc:
-            self.signals.failed.emit(self.title, str(exc))
+            self._emit("failed", self.title, str(exc))
         except Exception as exc:  # noqa: BLE001 - a bug must reach the Errors panel, not kill a thread
             log.error("%s failed:\n%s", type(self).__name__, traceback.format_exc())
-            self.signals.failed.emit(self.title, f"{type(exc).__name__}: {exc}")
+            self._emit("failed", self.title, f"{type(exc).__name__}: {exc}")
         else:  # a task that stopped early by returning says so in its result
-            self.signals.finished.emit(result)
+            self._emit("finished", result)
         finally:
-            self.signals.done.emit(self)
+            self._emit("done", self)
+
+    def _emit(self, name: str, *args: Any) -> None:
+        """Emit a signal unless the application is already tearing its objects down (a task
+        still running when the interpreter exits): then there is nobody left to tell."""
+        try:
+            getattr(self.signals, name).emit(*args)
+        except RuntimeError as exc:  # "Signal source has been deleted"
+            log.debug("%s: %s not delivered (%s)", type(self).__name__, name, exc)
 
 
 class TaskRunner(QObject):
