@@ -299,3 +299,25 @@ def test_window_appears_before_torch_is_imported(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "TORCH False" in out.stdout
+
+
+def test_app_start_paints_the_shell_first_then_builds_the_window(qtbot, library):
+    """musictagger-gui's start: menus, toolbar and an empty table are painted before the controller,
+    model and docks exist (they come right after), then the saved library opens as usual; a
+    problem in the settings file reaches the errors panel even though it is read after the paint."""
+    from musictagger.gui.app import create_window
+    from musictagger.paths import app_dirs
+
+    config_file = app_dirs().config / "config.toml"
+    config_file.write_text(config_file.read_text() + "\n[nonsense]\nkey = 1\n")
+    win = create_window(progressive=True)
+    qtbot.addWidget(win)
+    assert not win.built and not hasattr(win, "controller")
+    assert win.menuBar().actions() and not win.actions.suggest.isEnabled()
+    qtbot.waitUntil(lambda: win.windowHandle() is not None and win.windowHandle().isExposed(), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: win.built, timeout=TIMEOUT_MS)
+    assert win.actions.suggest.isEnabled() and not win.actions.suggest.icon().isNull()
+    assert win.detail_dock.widget() is win.detail
+    assert any("nonsense" in item.message for item in win.errors.items()), [i.message for i in win.errors.items()]
+    qtbot.waitUntil(lambda: win.controller.model.rowCount() == 2, timeout=TIMEOUT_MS)
+    win.close()

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QStyle, QWidget
+import functools
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap
+from PySide6.QtWidgets import QWidget
 
 
 def _action(parent: QWidget, text: str, shortcut: str | QKeySequence.StandardKey | None = None, *,
-            theme: str | None = None, standard: QStyle.StandardPixmap | None = None, tip: str = "") -> QAction:
-    icon = QIcon()
-    if standard is not None:
-        icon = parent.style().standardIcon(standard)
-    if theme:
-        icon = QIcon.fromTheme(theme, icon)
-    action = QAction(icon, text, parent)
+            theme: str | None = None, standard: str | None = None, tip: str = "") -> QAction:
+    """An action with its shortcut and tooltip. Its icon — ``theme`` from the desktop's icon
+    theme, else the style's ``standard`` pixmap (a ``QStyle.StandardPixmap`` name) — is set by
+    :meth:`Actions.load_icons`: touching QStyle creates a dozen enum types, which costs more than
+    the first paint can afford."""
+    action = QAction(_blank_icon(), text, parent)  # keeps the toolbar's height until the icons come
+    action.setProperty("iconTheme", theme or "")
+    action.setProperty("iconStandard", standard or "")
     if shortcut is not None:
         action.setShortcut(QKeySequence(shortcut))
     tip = tip or text.replace("…", "").replace("&", "")
@@ -24,36 +28,57 @@ def _action(parent: QWidget, text: str, shortcut: str | QKeySequence.StandardKey
     return action
 
 
+@functools.cache
+def _blank_icon() -> QIcon:
+    pixmap = QPixmap(32, 32)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    return QIcon(pixmap)
+
+
 class Actions:
     """Every user command of the main window, created once and shared by menus and toolbar."""
 
     def __init__(self, parent: QWidget) -> None:
-        SP = QStyle.StandardPixmap
-        self.add_folder = _action(parent, "&Add Folder…", "Ctrl+O", theme="folder-new", standard=SP.SP_DirOpenIcon,
+        self.add_folder = _action(parent, "&Add Folder…", "Ctrl+O", theme="folder-new", standard="SP_DirOpenIcon",
                                   tip="Add a music folder to the library")
-        self.rescan = _action(parent, "&Rescan", "F5", theme="view-refresh", standard=SP.SP_BrowserReload)
+        self.rescan = _action(parent, "&Rescan", "F5", theme="view-refresh", standard="SP_BrowserReload")
         self.learn = _action(parent, "&Learn from My Library…", tip="Train models on your own tags")
         self.quit = _action(parent, "&Quit", QKeySequence.StandardKey.Quit, theme="application-exit")
 
-        self.undo_run = _action(parent, "&Undo Last Run", "Ctrl+Z", theme="edit-undo", standard=SP.SP_ArrowBack)
+        self.undo_run = _action(parent, "&Undo Last Run", "Ctrl+Z", theme="edit-undo", standard="SP_ArrowBack")
         self.history = _action(parent, "&History of Runs…", "Ctrl+H", theme="document-open-recent")
         self.find = _action(parent, "&Find", "Ctrl+F", theme="edit-find")
         self.settings = _action(parent, "&Settings…", "Ctrl+,", theme="preferences-system")
 
         self.suggest = _action(parent, "&Suggest Selected", "Ctrl+G", theme="system-search",
-                               standard=SP.SP_MediaPlay, tip="Suggest genres for the selected albums")
+                               standard="SP_MediaPlay", tip="Suggest genres for the selected albums")
         self.suggest_all = _action(parent, "Suggest &All", "Ctrl+Shift+G", tip="Suggest genres for every album")
         self.apply = _action(parent, "A&pply Selected…", "Ctrl+Return", theme="document-save",
-                             standard=SP.SP_DialogApplyButton, tip="Write the accepted tags of the selected albums")
+                             standard="SP_DialogApplyButton", tip="Write the accepted tags of the selected albums")
         self.apply_all = _action(parent, "Apply All A&ccepted…", "Ctrl+Shift+Return",
                                  tip="Write the accepted tags of every reviewed album")
-        self.stop = _action(parent, "S&top", "Esc", theme="process-stop", standard=SP.SP_BrowserStop)
+        self.stop = _action(parent, "S&top", "Esc", theme="process-stop", standard="SP_BrowserStop")
         # No shortcut: a whole-library write deserves a deliberate menu click (and it asks first).
         self.tag_library = _action(parent, "Tag &Whole Library…", theme="tools-check-spelling",
                                    tip="Tag every album with the suggestions as they stand (resumable, undoable)")
         # Ctrl+W is Close on most platforms; Ctrl+Shift+W clashes with nothing in the app.
         self.watch = _action(parent, "&Watch Folders", "Ctrl+Shift+W", theme="folder-visiting",
-                             standard=SP.SP_FileDialogContentsView, tip="Watch folders for new albums")
+                             standard="SP_FileDialogContentsView", tip="Watch folders for new albums")
         self.watch.setCheckable(True)
 
         self.about = _action(parent, "&About musictagger", theme="help-about")
+
+    def all(self) -> list[QAction]:
+        return [a for a in vars(self).values() if isinstance(a, QAction)]
+
+    def load_icons(self, widget: QWidget) -> None:
+        """Give every action its icon: the desktop theme's, else the style's standard pixmap."""
+        from PySide6.QtWidgets import QStyle
+
+        style = widget.style()
+        for action in self.all():
+            standard, theme = action.property("iconStandard"), action.property("iconTheme")
+            icon = style.standardIcon(getattr(QStyle.StandardPixmap, standard)) if standard else QIcon()
+            if theme:
+                icon = QIcon.fromTheme(theme, icon)
+            action.setIcon(icon)

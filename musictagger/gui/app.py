@@ -19,24 +19,15 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_known_args(argv[1:])[0]
 
 
-def create_window(folders: list[str] | None = None):
-    """Build and show the main window on the running QApplication; returns it (used by tests too)."""
-    from musictagger.config import load_config
-    from musictagger.errors import ConfigError
+def create_window(folders: list[str] | None = None, *, progressive: bool = False):
+    """Build and show the main window on the running QApplication; returns it (used by tests too).
+
+    ``progressive=True`` (the app) shows the window's shell first and builds the rest — settings
+    included — right after the first paint; by default the window is complete when this returns."""
     from musictagger.gui.window import MainWindow
 
-    problems: list[str] = []
-    try:
-        config = load_config(warnings=problems)
-    except ConfigError as exc:
-        from musictagger.config import Config
-
-        problems.append(f"{exc}; using the default settings")
-        config = Config()
-    window = MainWindow(config)
+    window = MainWindow(progressive=progressive)
     window.show()
-    for problem in problems:
-        window.errors.add("settings", "", problem)
     window.start(folders)
     return window
 
@@ -55,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
-    window = create_window(args.folders)
+    window = create_window(args.folders, progressive=True)
     code = app.exec()
     del window
     return code

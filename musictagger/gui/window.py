@@ -1,22 +1,37 @@
 """The main window: the album table, the detail and errors docks, menus, toolbar and status bar.
 
 The window only wires widgets to the :class:`LibraryController`; what actions do lives there.
+
+It is built in two steps so that it is on screen fast (benchmarks/gui.py, "time to window"):
+the *shell* — menus, toolbar, search box, status bar, an empty table, the saved geometry and the
+style — is built before ``show()``; the *body* — the controller and its model, the docks, the
+chips and every connection — right after the first paint (:meth:`MainWindow.finish_build`,
+also run at once when the window is created with ``progressive=False``, as tests do). Most of the
+difference is PySide6 creating the Python enum types of every class on first use.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, QSize, QStandardPaths, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QSettings,
+    QSize,
+    QStandardPaths,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDockWidget,
     QFileDialog,
-    QHeaderView,
     QLineEdit,
     QMainWindow,
     QMenu,
@@ -26,86 +41,156 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from musictagger.config import Config
 from musictagger.gui.actions import Actions
-from musictagger.gui.album_model import AlbumFilterProxy, ChipsRole, Column, EntryRole
-from musictagger.gui.batch import BatchPrepareTask, BatchTask
-from musictagger.gui.chips import ChipDelegate
-from musictagger.gui.controller import LibraryController
-from musictagger.gui.detail import COVER_SIZE, AlbumDetail
-from musictagger.gui.engine import EngineInfo
-from musictagger.gui.errors_panel import ErrorsPanel
-from musictagger.gui.learn_dialog import NOT_INSTALLED, LearnDialog, training_available
 from musictagger.gui.resources import app_icon, apply_stylesheet
 from musictagger.gui.statusbar import StatusBar
-from musictagger.gui.tasks import ApplyPlan, ScanTask, SuggestTask
-from musictagger.gui.thumbs import ThumbnailCache
 from musictagger.paths import app_dirs
-from musictagger.progress import Progress
 
 if TYPE_CHECKING:  # pragma: no cover
+    from musictagger.config import Config
     from musictagger.gui.apply_dialog import ApplyDialog
     from musictagger.gui.batch import BatchPlan
     from musictagger.gui.batch_dialog import BatchConfirmDialog, BatchSummaryDialog
+    from musictagger.gui.controller import LibraryController
+    from musictagger.gui.detail import AlbumDetail
+    from musictagger.gui.engine import EngineInfo
+    from musictagger.gui.errors_panel import ErrorsPanel
+    from musictagger.gui.tasks import ApplyPlan
+    from musictagger.gui.thumbs import ThumbnailCache
+    from musictagger.progress import Progress
     from musictagger.watch.batch import BatchSummary
     from musictagger.watch.service import AlbumEvent
 
 THUMB_SIZE = 40
+#: The album dock's width before its content (which asks for about this much) is built.
+DETAIL_MIN_WIDTH = 300
 #: The window.ini key remembering whether watching was on (the config has no such setting).
 WATCH_ENABLED_KEY = "watch/enabled"
 #: How long a tray notification shows.
 TRAY_MESSAGE_MS = 8000
+#: A progressive window builds its body at the first paint, or after this long at the latest.
+BODY_DEADLINE_MS = 300
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, config: Config, parent: QWidget | None = None) -> None:
+    """``progressive=True`` (the app): build the body after the first paint; otherwise at once.
+    Without ``config`` the saved settings are read (when the body is built); problems with them
+    go to the errors panel and the defaults are used."""
+
+    def __init__(self, config: "Config | None" = None, parent: QWidget | None = None, *,
+                 progressive: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle("musictagger")
         self.setWindowIcon(app_icon())
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)
-        dirs = app_dirs()
-        thumbs_dir = dirs.cache / "thumbs"
-        self.thumbs = ThumbnailCache(THUMB_SIZE, thumbs_dir, parent=self)
-        self.covers = ThumbnailCache(COVER_SIZE, thumbs_dir, capacity=64, parent=self)
-        self.controller = LibraryController(config, thumbs=self.thumbs, parent=self)
-        self.engine_info: EngineInfo | None = None
+        self._config = config
+        self.built = False
+        self._pending_start: list[str] | None = None
+        self._pending_errors: list[tuple[str, str, str]] = []
+        self.engine_info: "EngineInfo | None" = None
         self.apply_dialog: "ApplyDialog | None" = None
         self.batch_dialog: "BatchConfirmDialog | None" = None
         self.batch_summary: "BatchSummaryDialog | None" = None
         self.tray: QSystemTrayIcon | None = None  # shown while watching, where the desktop has a tray
-        self._settings = QSettings(str(dirs.config / "window.ini"), QSettings.Format.IniFormat)
+        self._settings = QSettings(str(app_dirs().config / "window.ini"), QSettings.Format.IniFormat)
 
         self.actions = Actions(self)
-        self._build_table()
-        self._build_docks()
+        self._build_shell()
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         self._build_menus()
         self._build_toolbar()
+        self._restore_geometry()
+        for action in self.actions.all():  # enabled by finish_build, once wired
+            action.setEnabled(False)
+        apply_stylesheet(self)
+        self._progressive = progressive
+        if not progressive:
+            self.finish_build()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._progressive and not self.built and self.windowHandle() is not None:
+            # Build the body once the shell has been painted (the first Expose paints it), and
+            # in any case soon: some platforms never expose a window that starts minimised.
+            self.windowHandle().installEventFilter(self)
+            QTimer.singleShot(BODY_DEADLINE_MS, self.finish_build)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Expose and watched is self.windowHandle():
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self.finish_build)
+        return False
+
+    def finish_build(self) -> None:
+        """The body: controller, model, docks, connections, saved dock and column layout. Idempotent."""
+        if self.built:
+            return
+        from musictagger.gui.controller import LibraryController
+        from musictagger.gui.detail import COVER_SIZE
+        from musictagger.gui.thumbs import ThumbnailCache
+
+        config = self._config if self._config is not None else self._load_config()
+        thumbs_dir = app_dirs().cache / "thumbs"
+        self.thumbs: ThumbnailCache = ThumbnailCache(THUMB_SIZE, thumbs_dir, parent=self)
+        self.covers: ThumbnailCache = ThumbnailCache(COVER_SIZE, thumbs_dir, capacity=64, parent=self)
+        self.controller: LibraryController = LibraryController(config, thumbs=self.thumbs, parent=self)
+        self.actions.load_icons(self)
+        self._build_table()
+        self._build_docks()
+        self._add_dock_menus()
+        self._fill_remove_menu(self.controller.roots)
+        for action in self.actions.all():
+            action.setEnabled(True)
         self._connect()
-        self._restore_state()
+        self._restore_layout()
         self._update_actions(False)
         self._update_watch_tip()
-        apply_stylesheet(self)
+        self.built = True
+        for error in self._pending_errors:
+            self.errors.add(*error)
+        self._pending_errors.clear()
+        if self._pending_start is not None:
+            self.start(self._pending_start)
 
     # ------------------------------------------------------------------ construction
-    def _build_table(self) -> None:
-        self.proxy = AlbumFilterProxy(self)
-        self.proxy.setSourceModel(self.controller.model)
+    def _build_shell(self) -> None:
+        """The empty table and the search box: what the first paint shows."""
         table = QTableView()
         table.setObjectName("albumTable")
-        table.setModel(self.proxy)
         table.setSortingEnabled(True)
-        table.sortByColumn(Column.ARTIST, Qt.SortOrder.AscendingOrder)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QTableView.SelectionMode.ExtendedSelection)
         table.setAlternatingRowColors(True)
         table.setWordWrap(False)
         table.setShowGrid(False)
         table.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
         table.verticalHeader().hide()
         table.verticalHeader().setDefaultSectionSize(THUMB_SIZE + 6)
+        self.table = table
+        self.search = QLineEdit(placeholderText="Search artist, album, genre…", clearButtonEnabled=True)
+        self.search.setObjectName("searchBox")
+        self.search.setMaximumWidth(320)
+        self.setCentralWidget(table)
+        # The album dock's frame too, so that the layout does not jump when its content comes.
+        self.detail_dock = QDockWidget("Album", self)
+        self.detail_dock.setObjectName("detailDock")
+        self.detail_dock.setMinimumWidth(DETAIL_MIN_WIDTH)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail_dock)
+
+    def _build_table(self) -> None:
+        """The model behind the table, its columns and chip delegates."""
+        from PySide6.QtWidgets import QHeaderView
+
+        from musictagger.gui.album_model import AlbumFilterProxy, ChipsRole, Column
+        from musictagger.gui.chips import ChipDelegate
+
+        table = self.table
+        self.proxy = AlbumFilterProxy(self)
+        self.proxy.setSourceModel(self.controller.model)
+        table.setModel(self.proxy)
+        table.sortByColumn(Column.ARTIST, Qt.SortOrder.AscendingOrder)
         table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = table.horizontalHeader()
         header.setSectionsMovable(True)
@@ -117,21 +202,15 @@ class MainWindow(QMainWindow):
         header.setStretchLastSection(True)
         for col in (Column.GENRES, Column.SUGGESTED):
             table.setItemDelegateForColumn(col, ChipDelegate(ChipsRole, table))
-        self.table = table
-
-        self.search = QLineEdit(placeholderText="Search artist, album, genre…", clearButtonEnabled=True)
-        self.search.setObjectName("searchBox")
-        self.search.setMaximumWidth(320)
         self.search.textChanged.connect(self.proxy.set_search)
-        self.setCentralWidget(table)
 
     def _build_docks(self) -> None:
-        self.detail = AlbumDetail(self.covers)
-        self.detail_dock = QDockWidget("Album", self)
-        self.detail_dock.setObjectName("detailDock")
+        from musictagger.gui.detail import AlbumDetail
+        from musictagger.gui.errors_panel import ErrorsPanel
+
+        self.detail: AlbumDetail = AlbumDetail(self.covers)
         self.detail_dock.setWidget(self.detail)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail_dock)
-        self.errors = ErrorsPanel(self)
+        self.errors: ErrorsPanel = ErrorsPanel(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.errors)
         self.errors.hide()
 
@@ -141,6 +220,7 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.addAction(a.add_folder)
         self.remove_menu = QMenu("&Remove Folder", self)
+        self.remove_menu.setEnabled(False)
         file_menu.addMenu(self.remove_menu)
         file_menu.addAction(a.rescan)
         file_menu.addAction(a.watch)
@@ -148,9 +228,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(a.learn)
         file_menu.addSeparator()
         file_menu.addAction(a.quit)
-        edit = bar.addMenu("&Edit")
-        edit.addAction(self.detail.toggle_action)
-        edit.addSeparator()
+        self.edit_menu = edit = bar.addMenu("&Edit")
         edit.addAction(a.undo_run)
         edit.addAction(a.history)
         edit.addSeparator()
@@ -159,12 +237,17 @@ class MainWindow(QMainWindow):
         tags = bar.addMenu("&Tags")
         for action in (a.suggest, a.suggest_all, None, a.apply, a.apply_all, None, a.tag_library, None, a.stop):
             tags.addSeparator() if action is None else tags.addAction(action)
-        view = bar.addMenu("&View")
-        view.addAction(self.detail_dock.toggleViewAction())
-        view.addAction(self.errors.toggleViewAction())
+        self.view_menu = bar.addMenu("&View")
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(a.about)
-        self._fill_remove_menu(self.controller.roots)
+
+    def _add_dock_menus(self) -> None:
+        """The menu entries of the docks, once they exist."""
+        first = self.edit_menu.actions()[0]
+        self.edit_menu.insertAction(first, self.detail.toggle_action)
+        self.edit_menu.insertSeparator(first)
+        self.view_menu.addAction(self.detail_dock.toggleViewAction())
+        self.view_menu.addAction(self.errors.toggleViewAction())
 
     def _build_toolbar(self) -> None:
         a = self.actions
@@ -196,6 +279,8 @@ class MainWindow(QMainWindow):
         a.watch.triggered.connect(self.set_watching)
         a.tag_library.triggered.connect(lambda: c.prepare_batch())
         a.about.triggered.connect(self.show_about)
+        from musictagger.gui.learn_dialog import NOT_INSTALLED, training_available
+
         if training_available():
             a.learn.triggered.connect(self.show_learn)
         else:
@@ -225,9 +310,33 @@ class MainWindow(QMainWindow):
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
 
     # ------------------------------------------------------------------ start and state
+    def _load_config(self) -> "Config":
+        from musictagger.config import Config, load_config
+        from musictagger.errors import ConfigError
+
+        problems: list[str] = []
+        try:
+            config = load_config(warnings=problems)
+        except ConfigError as exc:
+            problems.append(f"{exc}; using the default settings")
+            config = Config()
+        for problem in problems:
+            self.add_error("settings", "", problem)
+        return config
+
+    def add_error(self, source: str, path: str, message: str) -> None:
+        """A problem for the errors panel (kept until the panel exists)."""
+        if self.built:
+            self.errors.add(source, path, message)
+        else:
+            self._pending_errors.append((source, path, message))
+
     def start(self, extra_roots: list[str] | None = None) -> None:
         """Open the library once the window is on screen: the background work then competes
         with nothing the user is waiting for."""
+        if not self.built:  # finish_build starts it
+            self._pending_start = list(extra_roots or [])
+            return
         QTimer.singleShot(0, lambda: self._open_library(extra_roots or []))
 
     def _open_library(self, extra_roots: list[str]) -> None:
@@ -246,12 +355,15 @@ class MainWindow(QMainWindow):
         if self._settings.value(WATCH_ENABLED_KEY, False, type=bool):
             c.start_watching()
 
-    def _restore_state(self) -> None:
+    def _restore_geometry(self) -> None:
         geometry = self._settings.value("geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 780)
+
+    def _restore_layout(self) -> None:
+        """Docks and columns as the user left them (they exist only once the body is built)."""
         state = self._settings.value("state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
@@ -260,6 +372,10 @@ class MainWindow(QMainWindow):
             self.table.horizontalHeader().restoreState(header)
 
     def save_state(self) -> None:
+        if not self.built:  # closed before the body was built: nothing but the geometry to keep
+            self._settings.setValue("geometry", self.saveGeometry())
+            self._settings.sync()
+            return
         self._settings.setValue("geometry", self.saveGeometry())
         self._settings.setValue("state", self.saveState())
         self._settings.setValue("table_header", self.table.horizontalHeader().saveState())
@@ -267,9 +383,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
-        self.controller.shutdown()
-        self.thumbs.shutdown()
-        self.covers.shutdown()
+        if self.built:
+            self.controller.shutdown()
+            self.thumbs.shutdown()
+            self.covers.shutdown()
         super().closeEvent(event)
 
     # ------------------------------------------------------------------ selection
@@ -285,7 +402,7 @@ class MainWindow(QMainWindow):
         first = None
         for row in range(self.proxy.rowCount()):
             idx = self.proxy.index(row, 0)
-            entry = idx.data(EntryRole)
+            entry = idx.data(_entry_role())
             if entry is not None and entry.key in wanted:
                 sel.select(idx, QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
                 first = first or idx
@@ -302,17 +419,17 @@ class MainWindow(QMainWindow):
             self.controller.warm_up()
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self.detail.set_entry(current.data(EntryRole) if current.isValid() else None)
+        self.detail.set_entry(current.data(_entry_role()) if current.isValid() else None)
 
     def _on_entry_changed(self, key: str) -> None:
         if self.detail.entry is not None and self.detail.entry.key == key:
             self.detail.refresh()
 
     # ------------------------------------------------------------------ status
-    def _on_progress(self, p: Progress) -> None:
+    def _on_progress(self, p: "Progress") -> None:
         self.status.show_progress(p)
 
-    def _on_engine(self, info: EngineInfo) -> None:
+    def _on_engine(self, info: "EngineInfo") -> None:
         self.engine_info = info
         self.status.set_engine(info.device_name, info.packs_text)
 
@@ -321,6 +438,9 @@ class MainWindow(QMainWindow):
         self.status.device_label.setToolTip(message)
 
     def _update_actions(self, busy: bool) -> None:
+        from musictagger.gui.batch import BatchPrepareTask, BatchTask
+        from musictagger.gui.tasks import ScanTask, SuggestTask
+
         a, c = self.actions, self.controller
         suggesting = c.is_running(SuggestTask)
         a.suggest.setEnabled(not suggesting)
@@ -419,7 +539,7 @@ class MainWindow(QMainWindow):
         if folder:
             self.controller.add_roots([folder])
 
-    def confirm_apply(self, plan: ApplyPlan) -> None:
+    def confirm_apply(self, plan: "ApplyPlan") -> None:
         from musictagger.gui.apply_dialog import ApplyDialog
 
         self.apply_dialog = ApplyDialog(plan, self)
@@ -450,6 +570,8 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def show_learn(self) -> None:
+        from musictagger.gui.learn_dialog import LearnDialog
+
         dialog = LearnDialog(self.controller, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
@@ -471,3 +593,9 @@ class MainWindow(QMainWindow):
         if folders:
             self.controller.add_roots(folders)
             event.acceptProposedAction()
+
+
+def _entry_role() -> int:
+    from musictagger.gui.album_model import EntryRole
+
+    return EntryRole
