@@ -92,10 +92,15 @@ def cover_extra_metrics(y: np.ndarray, p: np.ndarray, labels: list[str]) -> dict
     cols = [labels.index(b) for b in BROAD.values() if b in labels]
     single = y[:, cols].sum(axis=1) == 1
     broad_acc = float((np.argmax(p[single][:, cols], axis=1) == np.argmax(y[single][:, cols], axis=1)).mean())
-    out: dict[str, Any] = {"broad_accuracy": broad_acc, "broad_items": int(single.sum())}
+    out: dict[str, Any] = {"broad_accuracy": broad_acc, "broad_items": int(single.sum()),
+                           "broad_balanced_accuracy": M.balanced_accuracy(y, p, cols),
+                           "broad_chance": 1 / len(cols)}
     if "metal" in labels and "hip-hop" in labels:
-        acc, n = M.pairwise_accuracy(y, p, labels.index("metal"), labels.index("hip-hop"))
+        metal, hiphop = labels.index("metal"), labels.index("hip-hop")
+        acc, n = M.pairwise_accuracy(y, p, metal, hiphop)
         out["metal_vs_hiphop_accuracy"] = acc
+        out["metal_vs_hiphop_balanced_accuracy"] = M.pairwise_accuracy(y, p, metal, hiphop, balanced=True)[0]
+        out["metal_vs_hiphop_auc"] = M.pairwise_auc(y, p, metal, hiphop)
         out["metal_vs_hiphop_items"] = n
     out["broad_confusion"] = {
         "labels": [labels[c] for c in cols],
@@ -191,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("models"))
     p.add_argument("--only", choices=("cover", "audio"))
     p.add_argument("--cover-epochs", type=int, default=60)
-    p.add_argument("--audio-epochs", type=int, default=20)
+    p.add_argument("--audio-epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     from musictagger.paths import shared_data_dir

@@ -70,8 +70,10 @@ DEFAULT_AUDIO_INPUT: dict[str, Any] = {
 }
 DEFAULT_COVER_PARAMS: dict[str, Any] = {"widths": [32, 64, 128, 256], "dropout": 0.3}
 DEFAULT_AUDIO_PARAMS: dict[str, Any] = {
-    "conv_widths": [24, 48, 64, 64],
-    "pools": [[2, 2], [2, 2], [2, 4], [4, 4]],
+    # Pooled 4× in time at the first block: ~4.7 ms per 10 s excerpt on one CPU core (the
+    # 24-48-64-64 net pooled late cost ~23 ms), so inference keeps pace with decoding.
+    "conv_widths": [12, 24, 32, 48],
+    "pools": [[2, 4], [2, 2], [2, 2], [4, 4]],
     "gru_width": 32,
     "dropout": 0.1,
 }
@@ -85,7 +87,7 @@ class TrainOptions:
     batch_size: int = 32
     lr: float = 2e-3
     weight_decay: float = 1e-4
-    patience: int = 8  # epochs without a better validation macro-AP before stopping
+    patience: int = 8  # epochs without a better validation score (macro-AP; teacher agreement when distilling)
     min_count: int = 3  # labels with fewer items are dropped
     pos_weight_max: float = 10.0
     cpu_threads: int = 2  # 0: all cores but one
@@ -548,10 +550,13 @@ def train(
             tracker.advance(current=f"epoch {epoch + 1}/{epochs}")
         p_val = predict(model, feed, val_items, dev)
         ap = M.macro(M.per_label(M.average_precision, y_val, p_val, labels))
-        if ap is not None:
+        if soft_val is not None:
+            # Distillation: the student's job is to agree with the teacher; the teacher's hard
+            # labels give too few validation positives for AP to pick an epoch. Top-5 overlap
+            # first, mean |Δp| (a smooth figure) to tell close epochs apart.
+            score = M.topk_overlap(soft_val, p_val, 5) - 0.1 * float(np.mean(np.abs(p_val - soft_val)))
+        elif ap is not None:
             score = ap
-        elif soft_val is not None:  # no validation positives: follow agreement with the teacher
-            score = -float(np.mean(np.abs(p_val - soft_val)))
         else:
             score = 0.0
         entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)) if losses else None, "val_macro_ap": ap}
