@@ -51,7 +51,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _figures(metrics: dict) -> str:
-    keys = ("macro_ap", "macro_auc", "top1", "top5", "broad_accuracy", "metal_vs_hiphop_accuracy",
+    keys = ("macro_ap", "macro_auc", "top1", "top5", "broad_balanced_accuracy", "broad_accuracy",
+            "metal_vs_hiphop_balanced_accuracy", "metal_vs_hiphop_auc", "metal_vs_hiphop_accuracy",
             "teacher_top5_overlap", "teacher_mean_abs_diff")
     return ", ".join(f"{k} {metrics[k]:.3f}" for k in keys if isinstance(metrics.get(k), float))
 

@@ -133,16 +133,43 @@ def top_label_confusion(y: np.ndarray, p: np.ndarray, columns: Sequence[int]) ->
     return c
 
 
-def pairwise_accuracy(y: np.ndarray, p: np.ndarray, a: int, b: int) -> tuple[float | None, int]:
+def pairwise_accuracy(y: np.ndarray, p: np.ndarray, a: int, b: int, *, balanced: bool = False) -> tuple[float | None, int]:
     """Accuracy of "a or b?" on items that carry exactly one of the two labels (e.g. metal vs
-    hip hop, as the covers seed reports it), deciding by the larger score; and the item count."""
+    hip hop, as the covers seed reports it), deciding by the larger score; and the item count.
+    ``balanced``: the mean of the two classes' recalls (chance 0.5 however unequal they are)."""
     yy = np.asarray(y, dtype=bool)
     keep = yy[:, a] ^ yy[:, b]
     n = int(keep.sum())
     if n == 0:
         return None, 0
     says_a = p[keep, a] >= p[keep, b]
-    return float((says_a == yy[keep, a]).mean()), n
+    right = says_a == yy[keep, a]
+    if balanced:
+        is_a = yy[keep, a]
+        return float(np.mean([right[is_a].mean() for is_a in (is_a, ~is_a) if is_a.any()])), n
+    return float(right.mean()), n
+
+
+def balanced_accuracy(y: np.ndarray, p: np.ndarray, columns: Sequence[int]) -> float | None:
+    """Mean per-class recall of the highest-scoring label among ``columns``, over items with
+    exactly one true label there: accuracy that a majority-class guess cannot inflate (chance is
+    ``1 / len(columns)`` whatever the class sizes). Classes with no such item are left out."""
+    cols = np.asarray(columns, dtype=int)
+    yy, pp = np.asarray(y, dtype=bool)[:, cols], np.asarray(p)[:, cols]
+    single = yy.sum(axis=1) == 1
+    if not single.any():
+        return None
+    truth, top = np.argmax(yy[single], axis=1), np.argmax(pp[single], axis=1)
+    recalls = [float((top[truth == c] == c).mean()) for c in range(len(cols)) if (truth == c).any()]
+    return float(np.mean(recalls))
+
+
+def pairwise_auc(y: np.ndarray, p: np.ndarray, a: int, b: int) -> float | None:
+    """ROC-AUC of "a rather than b" (score ``p[a] − p[b]``) on items carrying exactly one of the
+    two labels: the threshold-free form of :func:`pairwise_accuracy`."""
+    yy = np.asarray(y, dtype=bool)
+    keep = yy[:, a] ^ yy[:, b]
+    return roc_auc(yy[keep, a], np.asarray(p)[keep, a] - np.asarray(p)[keep, b])
 
 
 def topk_overlap(p_ref: np.ndarray, p: np.ndarray, k: int = 5) -> float:

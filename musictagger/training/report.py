@@ -56,7 +56,12 @@ HEADLINES = (
     ("macro_auc", "macro ROC-AUC over labels (validation)"),
     ("top1", "top-1 accuracy: the highest-scoring label is a true label"),
     ("top5", "top-5 accuracy: a true label is among the five highest"),
+    ("broad_balanced_accuracy", "balanced accuracy over the broad genres: mean per-genre recall of the "
+     "highest broad-genre score (chance 1/number of genres, whatever the class sizes)"),
+    ("broad_chance", "chance level of the balanced accuracy over the broad genres"),
     ("broad_accuracy", "accuracy over the broad genres (highest broad-genre score is the true one)"),
+    ("metal_vs_hiphop_balanced_accuracy", "metal vs hip hop balanced accuracy (mean of the two recalls; chance 0.5)"),
+    ("metal_vs_hiphop_auc", "metal vs hip hop ROC-AUC of p(metal) − p(hip hop) (chance 0.5)"),
     ("metal_vs_hiphop_accuracy", "metal vs hip hop accuracy (albums that are one of the two)"),
     ("teacher_top5_overlap", "share of the teacher's top-5 labels the student also ranks top-5"),
     ("teacher_mean_abs_diff", "mean |Δp| between student and teacher probabilities"),

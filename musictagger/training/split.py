@@ -35,8 +35,10 @@ def artist_split(items: Sequence[T], val_fraction: float = 0.2, seed: int = 0) -
     About ``val_fraction`` of the items go to validation. Artists are visited in a seeded random
     order; first, for each label from the rarest up, one artist carrying it is moved to
     validation when no validation artist has the label yet and at least one other artist keeps
-    it in training; then artists are added until the validation share is reached. Items keep
-    their input order on each side. An empty artist counts as one (unknown) artist.
+    it in training; then artists are added, stratified by label (an artist joins while one of
+    its labels has fewer than ``val_fraction`` of its items in validation and none would exceed
+    about 1.5 times that), and finally unconditionally until the validation share is reached.
+    Items keep their input order on each side. An empty artist counts as one (unknown) artist.
     """
     if not 0.0 <= val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in [0, 1), not {val_fraction!r}")
@@ -69,15 +71,59 @@ def artist_split(items: Sequence[T], val_fraction: float = 0.2, seed: int = 0) -
                 val.add(a)
                 n_val += len(groups[a])
                 break
-    for a in order:
-        if n_val >= target:
-            break
-        if a in val or len(val) + 1 >= len(artists):
-            continue
-        if n_val + len(groups[a]) > target * 1.5 and n_val > 0:
-            continue
+    # Then stratified: an artist joins while one of its labels is short of its share of
+    # validation items and none would go far past it — so a genre of few prolific artists is
+    # not left with one validation artist while another fills the set.
+    label_items: dict[str, int] = defaultdict(int)
+    val_items: dict[str, int] = defaultdict(int)
+    per_artist = {a: _label_counts(items, groups[a]) for a in artists}
+    for counts in per_artist.values():
+        for lab, n in counts.items():
+            label_items[lab] += n
+    for a in val:
+        for lab, n in per_artist[a].items():
+            val_items[lab] += n
+
+    def shortfall(a: str) -> float | None:
+        """How far the neediest of ``a``'s labels is below its validation share (0–1); None when
+        taking ``a`` would push one of its labels well past its share."""
+        counts = per_artist[a]
+        if not counts:
+            return 0.0
+        share = {lab: val_fraction * label_items[lab] for lab in counts}
+        if any(val_items[lab] + n > 1.5 * share[lab] + 1 for lab, n in counts.items()):
+            return None
+        return max((share[lab] - val_items[lab]) / share[lab] for lab in counts)
+
+    def take(a: str) -> None:
+        nonlocal n_val
         val.add(a)
         n_val += len(groups[a])
+        for lab, n in per_artist[a].items():
+            val_items[lab] += n
+
+    def allowed(a: str) -> bool:
+        return (a not in val and len(val) + 1 < len(artists)
+                and (n_val + len(groups[a]) <= target * 1.5 or n_val == 0))
+
+    while n_val < target:  # stratified: the artist whose labels are furthest below their share
+        scored = [(sf, -i, a) for i, a in enumerate(order) if allowed(a) and (sf := shortfall(a)) is not None]
+        if not scored or max(scored)[0] <= 0:
+            break
+        take(max(scored)[2])
+    for a in order:  # top up to the target share
+        if n_val >= target:
+            break
+        if allowed(a):
+            take(a)
     train = [it for it in items if artist_key(it.artist) not in val]
     validation = [it for it in items if artist_key(it.artist) in val]
     return train, validation
+
+
+def _label_counts(items: Sequence[_HasArtist], indices: list[int]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for i in indices:
+        for lab in items[i].labels:
+            counts[lab] += 1
+    return dict(counts)
