@@ -204,3 +204,7 @@ def test_auto_apply_tags_once_and_our_write_does_not_retrigger(tmp_path, app_hom
     assert read_tags(root / "Album" / "01 One.flac").genres == ["Metal", "Black Metal"]
     assert read_tags(root / "Album" / "02 Two.mp3").genres == ["Black Metal"]
     assert "wrote Black Metal" in events[0].describe()
+    run_id = runs[0].id
+    assert f"musictagger undo {run_id}" in events[0].describe()  # the CLI's wording by default
+    gui_text = events[0].describe(undo_hint="undo: Edit ▸ History of Runs, run {run}")
+    assert "musictagger undo" not in gui_text and f"History of Runs, run {run_id}" in gui_text

@@ -492,7 +492,7 @@ class MainWindow(QMainWindow):
 
     def _on_watch_event(self, event: "AlbumEvent") -> None:
         """A notification per processed album: the tray's balloon where there is one, else the status bar."""
-        text = event.describe()
+        text = event.describe(undo_hint="undo: Edit ▸ History of Runs")
         self.status.add_watch_event(text)
         if self.tray is not None and self.tray.isVisible() and self.tray.supportsMessages():
             icon = QSystemTrayIcon.MessageIcon.Warning if event.error else QSystemTrayIcon.MessageIcon.Information

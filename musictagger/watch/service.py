@@ -28,7 +28,9 @@ class AlbumEvent:
     run: "RunResult | None" = None
     error: str | None = None
 
-    def describe(self) -> str:
+    def describe(self, undo_hint: str | None = None) -> str:
+        """One line for a notification. ``undo_hint`` says how to undo a write, with ``{run}`` for
+        the run id (default: the CLI command; the GUI says where its Undo is)."""
         name = self.folder
         if self.result is not None:
             name = f"{self.result.album_artist or 'Unknown artist'} — {self.result.album or self.folder}"
@@ -38,7 +40,8 @@ class AlbumEvent:
             f"{s.name} {s.confidence:.2f}" for s in (self.result.suggestions if self.result else []) if not s.implied
         ) or "no suggestion above threshold"
         if self.run is not None and self.run.run_id is not None:
-            return f"{name}: wrote {', '.join(self.labels) or 'nothing'} (run {self.run.run_id}; undo: musictagger undo {self.run.run_id})"
+            hint = (undo_hint or "undo: musictagger undo {run}").format(run=self.run.run_id)
+            return f"{name}: wrote {', '.join(self.labels) or 'nothing'} (run {self.run.run_id}; {hint})"
         return f"{name}: {shown}"
 
 
