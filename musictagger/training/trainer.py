@@ -550,13 +550,16 @@ def train(
             tracker.advance(current=f"epoch {epoch + 1}/{epochs}")
         p_val = predict(model, feed, val_items, dev)
         ap = M.macro(M.per_label(M.average_precision, y_val, p_val, labels))
-        if soft_val is not None:
+        if soft_val is not None and len(labels) > 5:
             # Distillation: the student's job is to agree with the teacher; the teacher's hard
             # labels give too few validation positives for AP to pick an epoch. Top-5 overlap
-            # first, mean |Δp| (a smooth figure) to tell close epochs apart.
+            # first (informative only with more than five labels), mean |Δp| to tell close epochs
+            # apart — never |Δp| alone: a student answering the teacher's average minimises it.
             score = M.topk_overlap(soft_val, p_val, 5) - 0.1 * float(np.mean(np.abs(p_val - soft_val)))
         elif ap is not None:
             score = ap
+        elif soft_val is not None:  # no validation positives: follow agreement with the teacher
+            score = -float(np.mean(np.abs(p_val - soft_val)))
         else:
             score = 0.0
         entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)) if losses else None, "val_macro_ap": ap}
