@@ -139,7 +139,7 @@ def train_cover(shared: Path, out: Path, *, epochs: int, seed: int, progress=Non
         val_fraction=0.2,
         batch_size=32,
         lr=2e-3,
-        patience=15,
+        patience=20,
         cover_size=COVER_SIZE,
         cover_params={"widths": [16, 32, 64, 128], "dropout": 0.3},
         description="Cover-art genre tagger: six broad genres (metal, jazz, hip hop, country, classical, "
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--shared", type=Path, help="the shared data folder (default: musictagger.paths.shared_data_dir())")
     p.add_argument("--out", type=Path, default=Path("models"))
     p.add_argument("--only", choices=("cover", "audio"))
-    p.add_argument("--cover-epochs", type=int, default=60)
+    p.add_argument("--cover-epochs", type=int, default=100)
     p.add_argument("--audio-epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
