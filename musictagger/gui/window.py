@@ -372,13 +372,10 @@ class MainWindow(QMainWindow):
             self.table.horizontalHeader().restoreState(header)
 
     def save_state(self) -> None:
-        if not self.built:  # closed before the body was built: nothing but the geometry to keep
-            self._settings.setValue("geometry", self.saveGeometry())
-            self._settings.sync()
-            return
         self._settings.setValue("geometry", self.saveGeometry())
-        self._settings.setValue("state", self.saveState())
-        self._settings.setValue("table_header", self.table.horizontalHeader().saveState())
+        if self.built:  # closed before the body was built: the saved docks and columns stand
+            self._settings.setValue("state", self.saveState())
+            self._settings.setValue("table_header", self.table.horizontalHeader().saveState())
         self._settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
