@@ -100,18 +100,18 @@ def test_watching_the_library_suggests_for_a_copied_album_and_stops_cleanly(qtbo
     c, a = win.controller, win.actions
     assert a.watch.isCheckable() and not a.watch.isChecked()
     assert "library folders" in a.watch.toolTip()
+    staging = tmp_path / "staging" / "Gamma"
+    _make_album(staging, "Band C", "Gamma")
 
     a.watch.trigger()
     assert a.watch.isChecked() and c.watching
     assert _window_ini(home).value("watch/enabled", False, type=bool) is True
     session = c.watch_session
+    # Copied in right away, while the watcher starts (loads the models, arms the watch): new all the
+    # same. The album already there is the baseline of a folder never watched before: not processed.
+    gamma = _copy_in(staging, root / "Band C" / "Gamma")
     qtbot.waitUntil(lambda: session.running, timeout=TIMEOUT_MS)
     assert win.status.watch_label.isVisible() and "Watching 1 folder" in win.status.watch_label.text()
-    # The album already there is the baseline of a folder never watched before: not processed.
-
-    staging = tmp_path / "staging" / "Gamma"
-    _make_album(staging, "Band C", "Gamma")
-    gamma = _copy_in(staging, root / "Band C" / "Gamma")
     qtbot.waitUntil(lambda: _entry(win, "Gamma") is not None and _entry(win, "Gamma").status == Status.SUGGESTED,
                     timeout=TIMEOUT_MS)
     entry = _entry(win, "Gamma")

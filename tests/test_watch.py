@@ -150,6 +150,28 @@ def test_first_watch_records_a_baseline_instead_of_retagging_the_library(tmp_pat
     assert rec2.folders() == [str(root / "Old A")]
 
 
+def test_album_copied_in_while_watching_starts_is_new_not_baseline(tmp_path, state, template):
+    """Between asking to watch and the watch being armed (the app loads its models) an album is
+    copied in: no event reaches the watcher, so its catch-up must not take it for the baseline."""
+    root = tmp_path / "library"
+    (root / "Old").mkdir(parents=True)
+    shutil.copy(template, root / "Old" / "01.flac")
+    staging = tmp_path / "staging" / "Copied"
+    staging.mkdir(parents=True)
+    shutil.copy2(template, staging / "01.flac")
+    time.sleep(0.05)  # well past the file system's timestamp tick: "Old" is older than the request
+    asked = time.time()
+    time.sleep(0.05)
+    shutil.copytree(staging, root / "Copied")  # keeps the files' old mtimes, as a copy does
+    rec = Recorder(state)
+    with FolderWatcher([root], rec, state=state, quiet_seconds=QUIET, baseline_before=asked) as w:
+        assert w.started.is_set()
+        assert wait_for(lambda: len(rec.calls) == 1)
+        time.sleep(2 * QUIET)
+        assert wait_for(w.idle)
+    assert rec.folders() == [str(root / "Copied")]
+
+
 def test_watched_folder_that_disappears_and_comes_back(tmp_path, state, template):
     root = tmp_path / "usb"
     root.mkdir()

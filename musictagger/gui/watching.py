@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Sequence
 
 from PySide6.QtCore import QObject, Signal
@@ -67,6 +68,9 @@ class WatchSession:
         self.signals = signals
         self.cancel = CancelToken()
         self.closed = threading.Event()
+        #: When watching was asked for: albums that arrive from now on are new, even those copied in
+        #: while the models load (before the watch is armed), never part of a first baseline.
+        self.requested_at = time.time()
         self.watcher: "FolderWatcher | None" = None
         self._resources: list = []  # state, index, journal: closed after the watcher stopped
         self._processor = None
@@ -104,8 +108,9 @@ class WatchSession:
             self.config, suggester, index, journal, state, auto_apply=w.auto_apply,
             min_confidence=w.auto_apply_min_confidence, notify=self.signals.event.emit,
         )
-        self.watcher = FolderWatcher(self.folders, self._process, state=state, quiet_seconds=w.quiet_seconds)
-        self.watcher.start()  # also walks the folders for what changed while not watching
+        self.watcher = FolderWatcher(self.folders, self._process, state=state, quiet_seconds=w.quiet_seconds,
+                                     baseline_before=self.requested_at)
+        self.watcher.start()  # also walks the folders for what changed while not watching (or starting)
         for root, message in self.watcher.errors:  # e.g. a folder that cannot be watched
             self.signals.failed.emit(root, message)
 
@@ -143,8 +148,8 @@ class WatchSession:
 
     @property
     def running(self) -> bool:
-        """Started and not yet closed."""
-        return self.watcher is not None and not self.closed.is_set()
+        """Watching (the watches armed, the catch-up taken) and not yet closed."""
+        return self.watcher is not None and self.watcher.started.is_set() and not self.closed.is_set()
 
 
 class WatchStartTask(Task):

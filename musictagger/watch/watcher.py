@@ -15,6 +15,10 @@ How it avoids what other tools get wrong:
   signatures; what changed while the watcher was not running is queued. The first time a root is
   watched its existing albums are only recorded (the baseline), unless ``process_existing`` asks
   for them: switching the watcher on never bulk-re-tags a library by surprise.
+- **No album lost while starting.** The baseline is the library as it was when watching was asked
+  for (``baseline_before``), not when the watch happened to be armed: an album copied in while
+  the app loads its models, or between arming the watch and the catch-up walk, is new (its
+  folder's or audio files' ctime says so; ``copytree`` keeps mtimes, not ctimes) and is processed.
 - **Back-pressure.** Ready folders go through a bounded queue to one processing thread; when it is
   full they stay pending (no event is lost, memory stays bounded).
 - **Roots that vanish** (an unmounted disk) are re-watched and caught up when they come back.
@@ -60,6 +64,7 @@ class FolderWatcher:
         tick: float = 0.2,
         rewatch_every: float = 2.0,
         process_existing: bool = False,
+        baseline_before: float | None = None,
     ) -> None:
         self.roots = [os.path.abspath(os.fspath(r)) for r in roots]
         self.process = process
@@ -68,6 +73,12 @@ class FolderWatcher:
         self.tick = tick
         self.rewatch_every = rewatch_every
         self.process_existing = process_existing
+        #: Wall-clock time (``time.time()``) when watching was asked for; default: :meth:`start`.
+        #: In a root watched for the first time, album folders changed since are new, not baseline.
+        self.baseline_before = baseline_before
+        #: Set once :meth:`start` has armed the watches and taken the catch-up: from then on no
+        #: change is missed (before it, the catch-up will see what changed).
+        self.started = threading.Event()
         self._queue: queue.Queue[str] = queue.Queue(maxsize=max_queue)
         self._pending: dict[str, _Pending] = {}
         self._queued: set[str] = set()
@@ -83,6 +94,8 @@ class FolderWatcher:
     def start(self) -> "FolderWatcher":
         from watchdog.observers import Observer
 
+        if self.baseline_before is None:
+            self.baseline_before = time.time()
         self._observer = Observer()
         self._observer.start()
         for root in self.roots:
@@ -91,6 +104,7 @@ class FolderWatcher:
             t = threading.Thread(target=target, name=name, daemon=True)
             t.start()
             self._threads.append(t)
+        self.started.set()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -169,15 +183,18 @@ class FolderWatcher:
     def _catch_up(self, root: str) -> None:
         """Queue album folders whose content changed while we were not watching.
 
-        A root never watched before gets a baseline instead (unless ``process_existing``).
+        A root never watched before gets a baseline instead (unless ``process_existing``): what
+        was there before ``baseline_before`` is recorded as done; what arrived since (while the
+        watch was being set up, when its events may be lost) is processed like any new album.
         """
         baseline = not self.process_existing and not self.state.root_known(root)
+        since = self.baseline_before if self.baseline_before is not None else time.time()
         for dirpath, dirnames, _ in os.walk(root):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             sig = folder_signature(dirpath)
             if sig is None or self.state.is_done(sig):
                 continue
-            if baseline:
+            if baseline and not _changed_since(dirpath, since):
                 self.state.mark_done(sig, dirpath)
             else:
                 self.touch(dirpath)
@@ -247,3 +264,20 @@ class FolderWatcher:
             finally:
                 with self._lock:
                     self._queued.discard(folder)
+
+
+def _changed_since(folder: str, since: float) -> bool:
+    """Whether ``folder`` or an audio file in it changed (ctime) at or after ``since`` and not after
+    now (a clock ahead on a network share must not make a whole library look new)."""
+    from musictagger.tags.detect import AUDIO_EXTENSIONS
+
+    now = time.time()
+    try:
+        times = [os.stat(folder).st_ctime]
+        with os.scandir(folder) as it:
+            for e in it:
+                if not e.name.startswith(".") and os.path.splitext(e.name)[1].lower() in AUDIO_EXTENSIONS:
+                    times.append(e.stat().st_ctime)
+    except OSError:
+        return False
+    return any(since <= t <= now for t in times)
