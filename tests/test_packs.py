@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -410,6 +411,64 @@ def test_cover_cnn_learns_a_palette_and_texture_cue():
     with torch.no_grad():
         accuracy = ((torch.sigmoid(model(x)) > 0.5).float() == y).float().mean().item()
     assert accuracy == 1.0
+
+
+
+def _normalised(rgb: np.ndarray) -> torch.Tensor:
+    """(n, h, w, 3) uint8 images → the normalised (n, 3, h, w) tensor a cover model gets."""
+    from musictagger.ml.cover_cnn import IMAGENET_MEAN, IMAGENET_STD
+
+    x = torch.from_numpy(rgb.astype(np.float32) / 255).permute(0, 3, 1, 2)
+    return (x - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+
+
+def test_colour_stats_describe_palette_skin_and_texture():
+    from musictagger.ml.cover_cnn import ColourStats
+
+    size = 112
+    flat = lambda colour: np.broadcast_to(np.array(colour, dtype=np.uint8), (size, size, 3))
+    checker = (((np.indices((size, size)) // 4).sum(axis=0) % 2) * 255).astype(np.uint8)[..., None].repeat(3, axis=2)
+    images = np.stack([flat((0, 0, 0)), flat((255, 0, 0)), flat((225, 170, 140)), flat((40, 80, 200)), checker])
+    f = ColourStats()(_normalised(images))
+    part = ColourStats.parts()
+    assert f.shape == (5, ColourStats.n_features)
+    black, red, skin, blue, check = f
+    for name in ("brightness", "saturation", "rgb"):
+        assert torch.allclose(f[:, part[name]].sum(dim=1), torch.ones(5), atol=1e-5)
+    assert black[part["brightness"]][0] == 1 and red[part["brightness"]][-1] == 1
+    assert red[part["saturation"]][-1] == 1 and black[part["saturation"]][0] == 1
+    assert red[part["hue"]][0] == pytest.approx(1) and blue[part["hue"]].argmax() == 7  # 225° of 12 × 30° bins
+    assert black[part["hue"]].sum() == 0  # no saturation, no hue
+    assert skin[part["skin"]].tolist() == [1, 1] and blue[part["skin"]].tolist() == [0, 0]
+    assert red[part["colourfulness"]] > 0.3 > black[part["colourfulness"]] == 0
+    assert check[part["gradient"]].min() > 0.4 and red[part["gradient"]].abs().max() < 1e-6
+    grid = red[part["grid_colour"]].view(3, 9)  # per channel, the mean of each cell of a 3×3 grid
+    assert torch.allclose(grid, torch.tensor([1.0, 0, 0]).view(3, 1).expand(3, 9), atol=1e-5)
+
+
+def test_cover_cnn_with_colour_stats_embeds_them_and_round_trips(tmp_path):
+    from musictagger.ml.cover_cnn import ColourStats
+
+    params = {**TINY_PARAMS, "colour_stats": True, "branch_dropout": 0.5}
+    torch.manual_seed(0)
+    model = build_cover_cnn(params)
+    assert model.embedding_size == 2 * 8 + ColourStats.n_features
+    x = torch.randn(6, 3, 32, 32)
+    model.train()
+    model(x)  # moves the statistics' batch-norm off its defaults
+    model.eval()
+    with torch.no_grad():
+        e = model.embed(x)
+        assert e.shape == (6, model.embedding_size)
+        want = model(x)
+        assert torch.equal(want, model(x))  # the branch dropout is off at inference
+    m = cover_manifest()
+    m["architecture"] = {"name": "cover_cnn", "params": params}
+    pack = save_pack(tmp_path / "stats", m, model.state_dict(), "# stats\n")
+    with torch.no_grad():
+        assert torch.equal(pack.load_model("cpu")(x), want)
+    with pytest.raises(ValueError, match="branch_dropout"):
+        build_cover_cnn({**params, "branch_dropout": 1.0})
 
 
 # ------------------------------------------------------------------------------------ devices

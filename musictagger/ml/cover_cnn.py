@@ -27,6 +27,78 @@ from torch import nn
 DEFAULT_WIDTHS = (32, 64, 128, 256)
 DEFAULT_DROPOUT = 0.3
 DEFAULT_IN_SIZE = 128
+# The normalisation every cover pack uses (manifest input mean/std); colour statistics undo it.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class ColourStats(nn.Module):
+    """Fixed (not learnt) global statistics of a normalised cover, shape (batch, ``n_features``).
+
+    Palette and overall texture decide much of a cover's genre (dark, desaturated, high-contrast
+    black metal; saturated photographic hip hop with skin tones; pale classical typography). A
+    small CNN trained from scratch on a thousand covers can learn these, but it also learns the
+    training artists' logos and photographers; a linear read-out of fixed statistics cannot
+    memorise an artist, so it generalises to unseen ones. Features (on a 56 px copy): brightness,
+    saturation and saturation-weighted hue histograms; a 4×4×4 RGB histogram; the mean colour of a
+    3×3 grid; colourfulness (Hasler & Süsstrunk); luma gradient statistics; skin-tone share.
+    """
+
+    V_BINS, S_BINS, H_BINS, RGB_BINS = 8, 8, 12, 4
+    #: The feature vector's parts, in order: (name, length).
+    LAYOUT = (("brightness", V_BINS), ("saturation", S_BINS), ("hue", H_BINS), ("rgb", RGB_BINS**3),
+              ("grid_colour", 27), ("colourfulness", 1), ("gradient", 4), ("luma_std", 1), ("skin", 2))
+    n_features = sum(n for _, n in LAYOUT)
+
+    @classmethod
+    def parts(cls) -> dict[str, slice]:
+        """Name → slice of the feature vector (see :attr:`LAYOUT`)."""
+        out, at = {}, 0
+        for name, n in cls.LAYOUT:
+            out[name], at = slice(at, at + n), at + n
+        return out
+
+    def __init__(self, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
+
+    @staticmethod
+    def _hist(values: torch.Tensor, bins: int, weights: torch.Tensor | None = None) -> torch.Tensor:
+        idx = (values * bins).long().clamp_(0, bins - 1).flatten(1)
+        w = torch.ones_like(idx, dtype=values.dtype) if weights is None else weights.flatten(1)
+        out = torch.zeros(values.shape[0], bins, dtype=values.dtype, device=values.device).scatter_add_(1, idx, w)
+        return out / w.sum(dim=1, keepdim=True).clamp_min(1e-6)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            rgb = (x.float() * self.std + self.mean).clamp(0.0, 1.0)
+            if rgb.shape[-1] > 56:
+                rgb = nn.functional.adaptive_avg_pool2d(rgb, 56)
+            rgb = torch.round(rgb * 255) / 255  # back on 8-bit levels: no float dust in the blacks
+            r, g, b = rgb[:, 0], rgb[:, 1], rgb[:, 2]
+            v, _ = rgb.max(dim=1)
+            c = v - rgb.min(dim=1).values
+            s = torch.where(v > 0, c / v.clamp_min(1e-6), torch.zeros_like(v))
+            safe = c.clamp_min(1e-6)
+            hue = torch.where(v == r, ((g - b) / safe) % 6, torch.where(v == g, (b - r) / safe + 2, (r - g) / safe + 4)) / 6
+            q = (rgb * self.RGB_BINS).long().clamp_(0, self.RGB_BINS - 1)
+            cube = (q[:, 0] * self.RGB_BINS + q[:, 1]) * self.RGB_BINS + q[:, 2]
+            rgb_hist = self._hist((cube.float() + 0.5) / self.RGB_BINS**3, self.RGB_BINS**3)
+            rg, yb = r - g, 0.5 * (r + g) - b
+            colourful = (rg.flatten(1).std(1) ** 2 + yb.flatten(1).std(1) ** 2).sqrt() + 0.3 * (
+                rg.flatten(1).mean(1) ** 2 + yb.flatten(1).mean(1) ** 2).sqrt()
+            luma = 0.299 * r + 0.587 * g + 0.114 * b
+            dx, dy = (luma[:, :, 1:] - luma[:, :, :-1]).abs(), (luma[:, 1:] - luma[:, :-1]).abs()
+            skin = ((r > 0.37) & (g > 0.16) & (b > 0.08) & (r > g) & (r > b) & (c > 0.06) & ((r - g).abs() > 0.06)).float()
+            h, w = skin.shape[-2:]
+            return torch.cat([
+                self._hist(v, self.V_BINS), self._hist(s, self.S_BINS), self._hist(hue, self.H_BINS, weights=c),
+                rgb_hist, nn.functional.adaptive_avg_pool2d(rgb, 3).flatten(1), colourful[:, None],
+                dx.mean(dim=(1, 2))[:, None], dy.mean(dim=(1, 2))[:, None], (dx > 0.1).float().mean(dim=(1, 2))[:, None],
+                (dy > 0.1).float().mean(dim=(1, 2))[:, None], luma.flatten(1).std(1)[:, None],
+                skin.mean(dim=(1, 2))[:, None], skin[:, h // 4 : 3 * h // 4, w // 4 : 3 * w // 4].mean(dim=(1, 2))[:, None],
+            ], dim=1)
 
 
 def _conv_bn_relu(c_in: int, c_out: int, stride: int = 1) -> list[nn.Module]:
@@ -38,7 +110,13 @@ def _conv_bn_relu(c_in: int, c_out: int, stride: int = 1) -> list[nn.Module]:
 
 
 class CoverCNN(nn.Module):
-    """Stem (3×3 stride 2) → stages of (conv-BN-ReLU ×2, max-pool 2) → avg+max pool → dropout → linear."""
+    """Stem (3×3 stride 2) → stages of (conv-BN-ReLU ×2, max-pool 2) → avg+max pool → dropout → linear.
+
+    With ``colour_stats``, the pooled vector also carries the batch-normalised :class:`ColourStats`,
+    so one linear classifier reads both; ``branch_dropout`` then hides the CNN part from a share of
+    the training covers (all of it, per cover), which makes the classifier learn to answer from
+    the statistics alone too rather than lean only on what the trunk memorised.
+    """
 
     def __init__(
         self,
@@ -46,6 +124,8 @@ class CoverCNN(nn.Module):
         widths: Sequence[int] = DEFAULT_WIDTHS,
         dropout: float = DEFAULT_DROPOUT,
         in_size: int = DEFAULT_IN_SIZE,
+        colour_stats: bool = False,
+        branch_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         if n_labels < 1:
@@ -67,7 +147,16 @@ class CoverCNN(nn.Module):
             layers += _conv_bn_relu(c_in, width) + _conv_bn_relu(width, width) + [nn.MaxPool2d(2)]
             c_in = width
         self.features = nn.Sequential(*layers)
-        self.embedding_size = 2 * c_in
+        self.trunk_size = 2 * c_in
+        self.embedding_size = self.trunk_size
+        if not 0.0 <= branch_dropout < 1.0:
+            raise ValueError(f"branch_dropout must be in [0, 1), not {branch_dropout}")
+        self.branch_dropout = float(branch_dropout) if colour_stats else 0.0
+        self.stats: ColourStats | None = None
+        if colour_stats:
+            self.stats = ColourStats()
+            self.stats_norm = nn.BatchNorm1d(ColourStats.n_features)
+            self.embedding_size += ColourStats.n_features
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(self.embedding_size, n_labels)
         self._init_weights()
@@ -86,16 +175,24 @@ class CoverCNN(nn.Module):
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """The pooled feature vector, shape (batch, ``embedding_size``), for images (batch, 3, H, W)."""
         f = self.features(x)
-        return torch.cat([f.mean(dim=(2, 3)), f.amax(dim=(2, 3))], dim=1)
+        pooled = [f.mean(dim=(2, 3)), f.amax(dim=(2, 3))]
+        if self.stats is not None:
+            pooled.append(self.stats_norm(self.stats(x)))
+        return torch.cat(pooled, dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits, shape (batch, ``n_labels``)."""
-        return self.classifier(self.dropout(self.embed(x)))
+        e = self.embed(x)
+        if self.training and self.branch_dropout > 0:
+            keep = (torch.rand(e.shape[0], 1, device=e.device) >= self.branch_dropout).to(e.dtype)
+            e = torch.cat([e[:, : self.trunk_size] * keep, e[:, self.trunk_size :]], dim=1)
+        return self.classifier(self.dropout(e))
 
 
 def build(params: Mapping[str, Any]) -> CoverCNN:
-    """The registry's builder: params ``n_labels`` (required), ``widths``, ``dropout``, ``in_size``."""
-    unknown = set(params) - {"n_labels", "widths", "dropout", "in_size"}
+    """The registry's builder: params ``n_labels`` (required), ``widths``, ``dropout``, ``in_size``,
+    ``colour_stats``, ``branch_dropout``."""
+    unknown = set(params) - {"n_labels", "widths", "dropout", "in_size", "colour_stats", "branch_dropout"}
     if unknown:
         raise ValueError(f"unknown cover_cnn params: {', '.join(sorted(unknown))}")
     return CoverCNN(
@@ -103,6 +200,8 @@ def build(params: Mapping[str, Any]) -> CoverCNN:
         widths=tuple(params.get("widths", DEFAULT_WIDTHS)),
         dropout=float(params.get("dropout", DEFAULT_DROPOUT)),
         in_size=int(params.get("in_size", DEFAULT_IN_SIZE)),
+        colour_stats=bool(params.get("colour_stats", False)),
+        branch_dropout=float(params.get("branch_dropout", 0.0)),
     )
 
 
