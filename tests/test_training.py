@@ -13,7 +13,7 @@ import pytest
 from media import make_cover, make_track
 from musictagger.training import Item, TeacherSource, artist_split, evaluate, learn, train_pack
 from musictagger.training import metrics as M
-from musictagger.training.split import artist_key
+from musictagger.training.split import artist_key, random_split
 
 GENRES = {
     # genre tag -> (base cover colour, audio signal, base frequency)
@@ -124,6 +124,17 @@ def test_artist_split_never_leaks_and_is_deterministic():
             assert [i.key for i in again[1]] == [i.key for i in val]
             if len({artist_key(i.artist) for i in items}) >= 2:
                 assert train and val
+
+
+def test_random_split_is_by_item_and_deterministic():
+    items = [Item(f"k{i}", f"Band {i % 4}", ("metal",)) for i in range(40)]
+    train, val = random_split(items, 0.25, 7)
+    assert len(val) == 10 and len(train) == 30
+    assert {i.key for i in train}.isdisjoint(i.key for i in val)
+    assert {artist_key(i.artist) for i in train} & {artist_key(i.artist) for i in val}  # artists do leak
+    assert [i.key for i in random_split(items, 0.25, 7)[1]] == [i.key for i in val]
+    assert [i.key for i in random_split(items, 0.25, 8)[1]] != [i.key for i in val]
+    assert [i.key for i in val] == sorted((i.key for i in val), key=lambda k: int(k[1:]))  # input order kept
 
 
 def test_artist_split_case_insensitive_and_covers_labels():
@@ -296,6 +307,15 @@ def test_cli_train_and_evaluate_json(library, tmp_path, capsys, home):
     assert rc == 0
     ev = json.loads(capsys.readouterr().out)
     assert ev["items"] == 24 and (tmp_path / "ev" / "evaluation.html").is_file()
+    assert out["data"]["split"] == "artist" and out["data"]["shared_artists"] == 0
+
+    rc = _cli(["train", "cover", "--from-csv", str(library / "labels.csv"), "--name", "cli-random", "--epochs", "1",
+               "--out", str(tmp_path), "--device", "cpu", "--split", "random"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "split at random:" in printed and "artists on both sides" in printed
+    card = (tmp_path / "cli-random" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "Split: at random by item" in card and "overstate" in card
 
 
 def test_importing_training_does_not_import_torch():

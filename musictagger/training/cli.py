@@ -28,6 +28,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--version", default="1.0.0")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--split", choices=("artist", "random"), default="artist",
+                   help="validation split: by artist (default; no artist on both sides) or at random by item "
+                   "(artists leak: only to compare with figures published that way)")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
     p.add_argument("--out", type=Path, help="folder for the pack (default: the user model folder)")
     p.add_argument("--no-resume", action="store_true", help="start over even if a checkpoint exists")
@@ -72,16 +75,21 @@ def cmd_train(args: argparse.Namespace) -> int:
                                 label_mode=args.teacher_labels)
     else:
         dataset = args.from_folder or args.from_csv
+    from musictagger.training.trainer import TrainOptions
+
     out = args.out or app_dirs().ensure().models
     with progress_bar(args) as bar:
         report = train_pack(args.kind, dataset, out_dir=out, name=args.name, version=args.version, epochs=args.epochs,
-                            seed=args.seed, device=args.device, progress=bar, resume=not args.no_resume)
+                            seed=args.seed, device=args.device, progress=bar, resume=not args.no_resume,
+                            options=TrainOptions(split=args.split))
     if args.json:
         emit_json(report.to_json())
     else:
         d = report.data
         print(f"{report.name} {report.version} → {report.pack_path}")
-        print(f"  {d['items']} items ({d['train_items']} train / {d['val_items']} validation, split by artist), "
+        split = ("split by artist" if d.get("split", "artist") == "artist"
+                 else f"split at random: {d['shared_artists']} artists on both sides")
+        print(f"  {d['items']} items ({d['train_items']} train / {d['val_items']} validation, {split}), "
               f"{d['skipped']} skipped without a usable label, {d['unreadable']} unreadable")
         print(f"  {len(report.labels)} labels; {report.epochs_run} epochs (best {report.best_epoch}) on "
               f"{report.device} in {report.elapsed_s:.0f} s")

@@ -77,6 +77,16 @@ def headline_lines(metrics: dict[str, Any]) -> list[str]:
     return [f"- **{key}**: {_fmt(metrics[key])} — {meaning}" for key, meaning in HEADLINES if key in metrics]
 
 
+def _split_line(d: dict[str, Any]) -> str:
+    how = f"(seed {d.get('seed')}, validation share {d.get('val_fraction')})"
+    if d.get("split", "artist") == "random":
+        return (f"- Split: at random by item — {d.get('train_artists', 0)} training artists, {d.get('val_artists', 0)} "
+                f"validation artists, {d.get('shared_artists', 0)} on both sides {how}. Figures include "
+                "recognising those artists: they overstate what the model does for an artist it never saw.")
+    return (f"- Split: by artist — {d.get('train_artists', 0)} training artists, {d.get('val_artists', 0)} validation "
+            f"artists, none on both sides {how}.")
+
+
 def model_card(report: TrainReport, *, description: str, limits: list[str], license_: str) -> str:
     d = report.data
     m = report.metrics
@@ -90,8 +100,7 @@ def model_card(report: TrainReport, *, description: str, limits: list[str], lice
         f"- Source: {d.get('source', 'n/a')}",
         f"- Items used: {d.get('items', 0)} ({d.get('train_items', 0)} training, {d.get('val_items', 0)} validation); "
         f"{d.get('skipped', 0)} skipped without a usable label, {d.get('unreadable', 0)} unreadable.",
-        f"- Split: by artist — {d.get('train_artists', 0)} training artists, {d.get('val_artists', 0)} validation "
-        f"artists, none on both sides (seed {d.get('seed')}, validation share {d.get('val_fraction')}).",
+        _split_line(d),
         f"- Trained: {d.get('date')}, {report.epochs_run} epochs (best epoch {report.best_epoch}"
         f"{', stopped early' if report.stopped_early else ''}), on {report.device}.",
     ]
