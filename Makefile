@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export PIP_CONSTRAINT := $(CURDIR)/packaging/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup system-deps bench models install-desktop clean
+.PHONY: run test test-fast lint fmt setup system-deps bench models install-desktop clean
 
 setup: system-deps $(STAMP)
 
@@ -25,6 +25,20 @@ run: setup
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider tests
+
+# The quick loop before every commit (with make lint): the suite without the slow tests.
+test-fast: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m "not slow" tests
+
+SRC := musictagger tests benchmarks
+
+lint: setup
+	$(VENV)/bin/ruff check $(SRC)
+	$(VENV)/bin/ruff format --check $(SRC)
+
+fmt: setup
+	$(VENV)/bin/ruff check --fix $(SRC)
+	$(VENV)/bin/ruff format $(SRC)
 
 bench: setup
 	$(PY) benchmarks/scan.py

@@ -46,7 +46,7 @@ class RssSampler:
             self.samples.append((time.monotonic() - t0, rss_mb()))
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> "RssSampler":
+    def __enter__(self) -> RssSampler:
         self._t.start()
         return self
 

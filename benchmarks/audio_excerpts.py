@@ -65,8 +65,8 @@ def main() -> None:
         write_pyav(files["m4a"], music, RATE, "aac", "ipod")
         print(f"{'format':6} {'3×30 s excerpts':>16} {'full decode':>12} {'ratio':>7}")
         for name, path in files.items():
-            excerpts = best_of(lambda: read_excerpts(path, 16000, policy))
-            full = best_of(lambda: full_decode(path))
+            excerpts = best_of(lambda path=path: read_excerpts(path, 16000, policy))
+            full = best_of(lambda path=path: full_decode(path))
             print(f"{name:6} {excerpts * 1000:13.0f} ms {full * 1000:9.0f} ms {full / excerpts:6.1f}×")
 
 

@@ -23,8 +23,9 @@ def make_collection(root, tracks: int, per_album: int) -> None:
 
     tpl_dir = root.parent / "templates"
     tpl_dir.mkdir(parents=True)
-    templates = [make_track(tpl_dir, fmt, seconds=20.0, title=fmt, track=i + 1)
-                 for i, fmt in enumerate(("flac", "mp3", "ogg"))]
+    templates = [
+        make_track(tpl_dir, fmt, seconds=20.0, title=fmt, track=i + 1) for i, fmt in enumerate(("flac", "mp3", "ogg"))
+    ]
     cover = make_cover((30, 30, 30))
     for i in range(tracks):
         a = i // per_album
@@ -33,8 +34,13 @@ def make_collection(root, tracks: int, per_album: int) -> None:
         if i % per_album == 0:
             (album / "folder.jpg").write_bytes(cover)
         tpl = templates[i % len(templates)]
-        copy_track(tpl, album / f"{i % per_album + 1:02d} Track{tpl.suffix}", album=f"Album {a:05d}",
-                   artist=f"Artist {a % 97:02d}", tracknumber=str(i % per_album + 1))
+        copy_track(
+            tpl,
+            album / f"{i % per_album + 1:02d} Track{tpl.suffix}",
+            album=f"Album {a:05d}",
+            artist=f"Artist {a % 97:02d}",
+            tracknumber=str(i % per_album + 1),
+        )
     shutil.rmtree(tpl_dir)
 
 
@@ -87,10 +93,14 @@ def main() -> None:
     n = args.tracks
     print(f"device: {suggester.device_name}; packs: {', '.join(names)}")
     print(f"scan {scan_s:.1f} s; batch {total_s - scan_s:.1f} s; {n / total_s:.1f} tracks/s overall")
-    print(f"albums tagged {summary.albums_tagged}, skipped {summary.albums_skipped}, failed {summary.albums_failed}; "
-          f"files changed {summary.files_changed}")
-    print(f"RSS MiB at 10% {rss.at_fraction(0.1):.0f}, 50% {rss.at_fraction(0.5):.0f}, "
-          f"90% {rss.at_fraction(0.9):.0f}; peak {peak_rss_mb():.0f}")
+    print(
+        f"albums tagged {summary.albums_tagged}, skipped {summary.albums_skipped}, failed {summary.albums_failed}; "
+        f"files changed {summary.files_changed}"
+    )
+    print(
+        f"RSS MiB at 10% {rss.at_fraction(0.1):.0f}, 50% {rss.at_fraction(0.5):.0f}, "
+        f"90% {rss.at_fraction(0.9):.0f}; peak {peak_rss_mb():.0f}"
+    )
     shutil.rmtree(home, ignore_errors=True)
 
 

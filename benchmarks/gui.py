@@ -63,25 +63,62 @@ def make_packs(models: Path) -> list[str]:
 
     made = []
     params = {"n_labels": len(LABELS), "widths": [8, 16, 16], "dropout": 0.0, "in_size": 64}
-    save_pack(models / "bench-covers", {
-        "name": "bench-covers", "version": "0.0.1", "kind": "cover", "labels": LABELS,
-        "input": {"size": 64, "resize": "shorter_side_then_center_crop", "mean": [0.5] * 3, "std": [0.25] * 3},
-        "architecture": {"name": "cover_cnn", "params": params},
-        "thresholds": {label: 0.01 for label in LABELS}, "license": "CC0-1.0",
-    }, cover_cnn.build(params).state_dict(), "# bench covers")
+    save_pack(
+        models / "bench-covers",
+        {
+            "name": "bench-covers",
+            "version": "0.0.1",
+            "kind": "cover",
+            "labels": LABELS,
+            "input": {"size": 64, "resize": "shorter_side_then_center_crop", "mean": [0.5] * 3, "std": [0.25] * 3},
+            "architecture": {"name": "cover_cnn", "params": params},
+            "thresholds": {label: 0.01 for label in LABELS},
+            "license": "CC0-1.0",
+        },
+        cover_cnn.build(params).state_dict(),
+        "# bench covers",
+    )
     made.append("bench-covers (cover_cnn)")
-    spec = {"sample_rate": 16000, "n_fft": 512, "hop_length": 256, "n_mels": 32, "fmin": 0.0, "fmax": 8000.0,
-            "mel_htk": False, "mel_norm": "slaney", "power": 2.0,
-            "log": {"type": "db", "ref": 1.0, "amin": 1e-10, "multiplier": 10.0, "top_db": 80.0},
-            "clip_seconds": 1.0, "frames": 0, "excerpts": {"count": 2, "positions": [0.3, 0.7]}}
+    spec = {
+        "sample_rate": 16000,
+        "n_fft": 512,
+        "hop_length": 256,
+        "n_mels": 32,
+        "fmin": 0.0,
+        "fmax": 8000.0,
+        "mel_htk": False,
+        "mel_norm": "slaney",
+        "power": 2.0,
+        "log": {"type": "db", "ref": 1.0, "amin": 1e-10, "multiplier": 10.0, "top_db": 80.0},
+        "clip_seconds": 1.0,
+        "frames": 0,
+        "excerpts": {"count": 2, "positions": [0.3, 0.7]},
+    }
     spec["frames"] = MelSpectrogram.from_spec({**spec, "frames": 1}).frames(16000)
-    aparams = {"n_labels": len(LABELS), "n_mels": 32, "frames": spec["frames"], "conv_widths": [8, 16],
-               "pools": [[2, 2], [2, 2]], "gru_width": 8, "dropout": 0.0}
-    save_pack(models / "bench-audio", {
-        "name": "bench-audio", "version": "0.0.1", "kind": "audio", "labels": LABELS, "input": spec,
-        "architecture": {"name": "crnn", "params": aparams},
-        "thresholds": {label: 0.01 for label in LABELS}, "license": "CC0-1.0",
-    }, crnn.build(aparams).state_dict(), "# bench audio")
+    aparams = {
+        "n_labels": len(LABELS),
+        "n_mels": 32,
+        "frames": spec["frames"],
+        "conv_widths": [8, 16],
+        "pools": [[2, 2], [2, 2]],
+        "gru_width": 8,
+        "dropout": 0.0,
+    }
+    save_pack(
+        models / "bench-audio",
+        {
+            "name": "bench-audio",
+            "version": "0.0.1",
+            "kind": "audio",
+            "labels": LABELS,
+            "input": spec,
+            "architecture": {"name": "crnn", "params": aparams},
+            "thresholds": {label: 0.01 for label in LABELS},
+            "license": "CC0-1.0",
+        },
+        crnn.build(aparams).state_dict(),
+        "# bench audio",
+    )
     made.append("bench-audio (crnn)")
     return made
 
@@ -95,9 +132,19 @@ def make_library(root: Path, tracks: int, per_album: int) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         cover = make_cover(((a * 53) % 255, (a * 97) % 255, (a * 31) % 255), (160, 160))
         for t in range(per_album):
-            make_track(folder, "flac", seconds=2.0, sample_rate=16000, title=f"T{t}", artist=f"Artist {a % 37}",
-                       album=f"Album {a}", track=t + 1, genres=["Metal"], cover=cover if t == 0 else None,
-                       freq=110.0 + 20 * t)
+            make_track(
+                folder,
+                "flac",
+                seconds=2.0,
+                sample_rate=16000,
+                title=f"T{t}",
+                artist=f"Artist {a % 37}",
+                album=f"Album {a}",
+                track=t + 1,
+                genres=["Metal"],
+                cover=cover if t == 0 else None,
+                freq=110.0 + 20 * t,
+            )
     return n_albums
 
 
@@ -155,10 +202,14 @@ def measure_stall(tracks: int, per_album: int) -> None:
         os.environ["MUSICTAGGER_HOME"] = str(tmp / "home")
         # Packs and media are made in a child process: this one must start without torch, like the app.
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, __file__, "--prepare", str(tmp), "--tracks", str(tracks),
-                        "--per-album", str(per_album)], check=True)
+        subprocess.run(
+            [sys.executable, __file__, "--prepare", str(tmp), "--tracks", str(tracks), "--per-album", str(per_album)],
+            check=True,
+        )
         n_albums = max(1, tracks // per_album)
-        print(f"library: {n_albums} albums, {n_albums * per_album} tracks, prepared in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"library: {n_albums} albums, {n_albums * per_album} tracks, prepared in {time.perf_counter() - t0:.1f} s"
+        )
 
         from PySide6.QtWidgets import QApplication
 
@@ -206,7 +257,7 @@ def _time_to_window(code: str, env: dict) -> tuple[float, list[str]]:
     """Seconds from process start to the window's first exposure, and the rest of the SHOWN line."""
     start = time.time()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
-    line = next((l for l in out.stdout.splitlines() if l.startswith("SHOWN")), None)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("SHOWN")), None)
     if line is None:
         raise SystemExit(f"child failed:\n{out.stderr}")
     parts = line.split()
@@ -219,12 +270,23 @@ def measure_time_to_window(runs: int) -> None:
         empty = Path(tmp) / "empty-library"
         empty.mkdir()
         # Byte-code caching on (as in an installed app), into a throw-away folder.
-        env = {**os.environ, "MUSICTAGGER_HOME": str(home), "QT_QPA_PLATFORM": "offscreen",
-               "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache")}
+        env = {
+            **os.environ,
+            "MUSICTAGGER_HOME": str(home),
+            "QT_QPA_PLATFORM": "offscreen",
+            "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache"),
+        }
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        subprocess.run([sys.executable, "-c",
-                        "from musictagger.config import Config, save_config\n"
-                        f"c = Config(); c.library.roots = [{str(empty)!r}]; save_config(c)"], env=env, check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from musictagger.config import Config, save_config\n"
+                f"c = Config(); c.library.roots = [{str(empty)!r}]; save_config(c)",
+            ],
+            env=env,
+            check=True,
+        )
         _time_to_window(APP, env)  # fills the byte-code cache
         bare, app, complete, torch_loaded = [], [], [], set()
         for _ in range(runs):  # interleaved, so both see the same disk cache and load
@@ -234,10 +296,14 @@ def measure_time_to_window(runs: int) -> None:
             complete.append(float(built))
             torch_loaded.add(torch)
         b, a, c = statistics.median(bare), statistics.median(app), statistics.median(complete)
-        print(f"time to window: bare PySide6 {b * 1000:.0f} ms, musictagger {a * 1000:.0f} ms "
-              f"(median of {runs}) => ratio {a / b:.2f}x (goal <= 1.5x); torch imported at show: {torch_loaded}")
-        print(f"window complete (controller, docks, model built after the first paint): {c * 1000:.0f} ms "
-              f"=> {c / b:.2f}x the bare window")
+        print(
+            f"time to window: bare PySide6 {b * 1000:.0f} ms, musictagger {a * 1000:.0f} ms "
+            f"(median of {runs}) => ratio {a / b:.2f}x (goal <= 1.5x); torch imported at show: {torch_loaded}"
+        )
+        print(
+            f"window complete (controller, docks, model built after the first paint): {c * 1000:.0f} ms "
+            f"=> {c / b:.2f}x the bare window"
+        )
 
 
 def main() -> None:

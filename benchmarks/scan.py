@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # media: the test-media generator
 
 from media import copy_track, make_track  # noqa: E402
+
 from musictagger.library import Index, ScanResult, scan  # noqa: E402
 
 FORMATS = {"mp3": ("MP3", "MPEG_LAYER_III"), "flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS")}
@@ -56,8 +57,10 @@ def make_art_templates(folder: Path) -> dict[str, Path]:
     img.save(buf, "JPEG", quality=85)
     art = folder / "art"
     art.mkdir(exist_ok=True)
-    return {ext: make_track(art / f"template.{ext}", ext, seconds=0.5, sample_rate=22050, cover=buf.getvalue())
-            for ext in FORMATS}
+    return {
+        ext: make_track(art / f"template.{ext}", ext, seconds=0.5, sample_rate=22050, cover=buf.getvalue())
+        for ext in FORMATS
+    }
 
 
 def make_library(root: Path, n_files: int, per_album: int, embedded_art: float = 0.5) -> int:
@@ -77,10 +80,16 @@ def make_library(root: Path, n_files: int, per_album: int, embedded_art: float =
             if made == n_files:
                 break
             art = (a % 100) < embedded_art * 100  # this share of albums carries embedded art
-            copy_track((with_art if art else templates)[ext], folder / f"{n:02d} - Track {n}.{ext}",
-                       title=f"Track {n}", artist=f"Artist {a % 97:02d}", album=f"Album {a:04d}",
-                       tracknumber=str(n), date=str(1980 + a % 40),
-                       genre=[GENRES[a % len(GENRES)], GENRES[(a + 1) % len(GENRES)]])
+            copy_track(
+                (with_art if art else templates)[ext],
+                folder / f"{n:02d} - Track {n}.{ext}",
+                title=f"Track {n}",
+                artist=f"Artist {a % 97:02d}",
+                album=f"Album {a:04d}",
+                tracknumber=str(n),
+                date=str(1980 + a % 40),
+                genre=[GENRES[a % len(GENRES)], GENRES[(a + 1) % len(GENRES)]],
+            )
             made += 1
     return n_albums
 
@@ -99,8 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=3000, help="number of tracks (default 3000)")
     parser.add_argument("--per-album", type=int, default=10, help="tracks per album folder (default 10)")
     parser.add_argument("--repeat", type=int, default=2, help="cold runs (warm: one more); the best is kept")
-    parser.add_argument("--embedded-art", type=float, default=0.5,
-                        help="share of albums whose tracks carry an embedded ~100 KB cover, as rips do (default 0.5)")
+    parser.add_argument(
+        "--embedded-art",
+        type=float,
+        default=0.5,
+        help="share of albums whose tracks carry an embedded ~100 KB cover, as rips do (default 0.5)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the generated library and print where")
     args = parser.parse_args(argv)
 
@@ -111,8 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         start = time.perf_counter()
         n_albums = make_library(library, args.files, args.per_album, args.embedded_art)
-        print(f"generated {args.files} files in {n_albums} albums ({args.embedded_art:.0%} of albums with embedded "
-              f"art) in {time.perf_counter() - start:.1f} s")
+        print(
+            f"generated {args.files} files in {n_albums} albums ({args.embedded_art:.0%} of albums with embedded "
+            f"art) in {time.perf_counter() - start:.1f} s"
+        )
         db = work / "home" / "data" / "index.sqlite3"
 
         # Best of a few runs: the machine may be shared, and the best run is the code's own cost.
@@ -129,10 +144,14 @@ def main(argv: list[str] | None = None) -> int:
         assert warm.files_cached == args.files and warm.files_read == 0
         assert len(warm.albums) == len(cold.albums) == n_albums
 
-        for name, runs, best, cpu in (("cold scan (fresh index)", colds, cold_s, cold_cpu),
-                                      ("warm rescan (no change)", warms, warm_s, warm_cpu)):
-            print(f"{name}: {best:7.3f} s wall ({args.files / best:6.0f} files/s), {cpu:7.3f} s CPU;"
-                  f"  wall runs: {', '.join(f'{r[0]:.3f}' for r in runs)}")
+        for name, runs, best, cpu in (
+            ("cold scan (fresh index)", colds, cold_s, cold_cpu),
+            ("warm rescan (no change)", warms, warm_s, warm_cpu),
+        ):
+            print(
+                f"{name}: {best:7.3f} s wall ({args.files / best:6.0f} files/s), {cpu:7.3f} s CPU;"
+                f"  wall runs: {', '.join(f'{r[0]:.3f}' for r in runs)}"
+            )
         for name, ratio in (("wall", warm_s / cold_s), ("CPU", warm_cpu / cold_cpu)):
             print(f"warm / cold ({name}): {ratio:6.1%}  (goal <= 5%: {'met' if ratio <= 0.05 else 'NOT met'})")
     finally:

@@ -26,16 +26,25 @@ def make_library(root, tracks: int, minutes: float, formats: list[str]) -> None:
     format is encoded; the rest are retagged copies of it (decode cost does not depend on the
     signal, and encoding hundreds of 4-minute files would take longer than the benchmark)."""
     import numpy as np
-
     from media import copy_track, make_cover, make_track
 
     per_album = 10
     rng = np.random.default_rng(0)
     templates_dir = root.parent / "templates"
     templates_dir.mkdir(parents=True, exist_ok=True)
-    templates = {fmt: make_track(templates_dir, fmt, seconds=minutes * 60, sample_rate=44100, title=fmt,
-                                 track=n + 1, genres=[], signal="noise")
-                 for n, fmt in enumerate(dict.fromkeys(formats))}
+    templates = {
+        fmt: make_track(
+            templates_dir,
+            fmt,
+            seconds=minutes * 60,
+            sample_rate=44100,
+            title=fmt,
+            track=n + 1,
+            genres=[],
+            signal="noise",
+        )
+        for n, fmt in enumerate(dict.fromkeys(formats))
+    }
     for i in range(tracks):
         artist, album_name = f"Artist {i // per_album:03d}", f"Album {i // per_album:03d}"
         album = root / artist / album_name
@@ -43,8 +52,14 @@ def make_library(root, tracks: int, minutes: float, formats: list[str]) -> None:
         if i % per_album == 0:
             (album / "cover.jpg").write_bytes(make_cover(tuple(int(c) for c in rng.integers(0, 255, 3))))
         template = templates[formats[i % len(formats)]]
-        copy_track(template, album / f"{i % per_album + 1:02d} Track {i}{template.suffix}", title=f"Track {i}",
-                   artist=artist, album=album_name, tracknumber=str(i % per_album + 1))
+        copy_track(
+            template,
+            album / f"{i % per_album + 1:02d} Track {i}{template.suffix}",
+            title=f"Track {i}",
+            artist=artist,
+            album=album_name,
+            tracknumber=str(i % per_album + 1),
+        )
     shutil.rmtree(templates_dir)
 
 
@@ -55,17 +70,21 @@ def default_packs(home) -> list[str]:
     if bundled:
         return [p.name for p in bundled]
     # No bundled packs: a randomly initialised pack of the architecture and input we train.
+    from tinypacks import _manifest
+
     from musictagger.ml.crnn import build
     from musictagger.ml.packs import save_pack
     from musictagger.training.trainer import DEFAULT_AUDIO_INPUT, DEFAULT_AUDIO_PARAMS
-    from tinypacks import _manifest
 
     labels = ["black-metal", "death-metal", "doom-metal", "jazz", "classical"]
     spec = dict(DEFAULT_AUDIO_INPUT)
     params = dict(DEFAULT_AUDIO_PARAMS, n_labels=len(labels), n_mels=spec["n_mels"], frames=spec["frames"])
-    save_pack(home / "home" / "data" / "models" / "bench-audio",
-              _manifest("bench-audio", "audio", labels, {"name": "crnn", "params": params}, spec),
-              build(params).state_dict(), "bench")
+    save_pack(
+        home / "home" / "data" / "models" / "bench-audio",
+        _manifest("bench-audio", "audio", labels, {"name": "crnn", "params": params}, spec),
+        build(params).state_dict(),
+        "bench",
+    )
     return ["bench-audio"]
 
 
@@ -102,8 +121,11 @@ def main() -> None:
     workers = cfg.inference.decode_workers or max(1, min(8, os.cpu_count() or 2))
     audio = [p for p in packs if p.kind == "audio"]
     spec = audio[0].input if audio else {"sample_rate": 12000, "clip_seconds": 29.12, "excerpts": {}}
-    policy = ExcerptPolicy(float(spec["clip_seconds"]), int(spec.get("excerpts", {}).get("count", 3)),
-                           tuple(spec.get("excerpts", {}).get("positions", (0.25, 0.5, 0.75))))
+    policy = ExcerptPolicy(
+        float(spec["clip_seconds"]),
+        int(spec.get("excerpts", {}).get("count", 3)),
+        tuple(spec.get("excerpts", {}).get("positions", (0.25, 0.5, 0.75))),
+    )
 
     t0 = time.perf_counter()
     with cf.ThreadPoolExecutor(workers) as pool:

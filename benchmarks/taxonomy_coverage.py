@@ -79,12 +79,18 @@ def main(argv: list[str] | None = None) -> int:
     n = len(styles)
     print(f"file: {path}")
     print(f"bands: {n}, distinct style strings: {len(set(styles))}, labels used: {len(labels_used)}")
-    print(f"bands mapped to >= 1 metal subgenre: {n - sum(unmapped.values())}/{n} "
-          f"= {100 * (1 - sum(unmapped.values()) / n):.2f} %")
-    print(f"components recognised on their own: {len(components) - sum(unrecognised.values())}/"
-          f"{len(components)} = {100 * (1 - sum(unrecognised.values()) / len(components)):.2f} %")
-    print(f"time per string: {1e6 * cold / n:.1f} µs uncached, {1e6 * warm / n:.2f} µs cached "
-          f"(ratio {cold / warm if warm else float('inf'):.0f}x)")
+    print(
+        f"bands mapped to >= 1 metal subgenre: {n - sum(unmapped.values())}/{n} "
+        f"= {100 * (1 - sum(unmapped.values()) / n):.2f} %"
+    )
+    print(
+        f"components recognised on their own: {len(components) - sum(unrecognised.values())}/"
+        f"{len(components)} = {100 * (1 - sum(unrecognised.values()) / len(components)):.2f} %"
+    )
+    print(
+        f"time per string: {1e6 * cold / n:.1f} µs uncached, {1e6 * warm / n:.2f} µs cached "
+        f"(ratio {cold / warm if warm else float('inf'):.0f}x)"
+    )
     print(f"\ntop {args.top} unrecognised components:")
     for text, count in unrecognised.most_common(args.top):
         print(f"  {count:5d}  {text!r}")

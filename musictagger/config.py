@@ -7,10 +7,11 @@ reported, wrong types raise :class:`ConfigError` with the key's name.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from musictagger.errors import ConfigError
 
@@ -148,9 +149,7 @@ def _merge_section(section_obj: Any, section_name: str, values: dict[str, Any], 
         else:
             ok = isinstance(value, str)
         if not ok:
-            raise ConfigError(
-                f"setting [{section_name}] {key} should be {type(default).__name__}, got {value!r}"
-            )
+            raise ConfigError(f"setting [{section_name}] {key} should be {type(default).__name__}, got {value!r}")
         choices = _CHOICES.get((section_name, key))
         if choices and value not in choices:
             raise ConfigError(f"setting [{section_name}] {key} must be one of {', '.join(choices)}")

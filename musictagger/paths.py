@@ -32,7 +32,7 @@ class AppDirs:
     def journal_db(self) -> Path:
         return self.data / "journal.sqlite3"
 
-    def ensure(self) -> "AppDirs":
+    def ensure(self) -> AppDirs:
         for p in (self.config, self.data, self.cache, self.models):
             p.mkdir(parents=True, exist_ok=True)
         return self

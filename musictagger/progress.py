@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class ProgressTracker:
         self,
         stage: str,
         total: int | None,
-        callback: Optional[ProgressCallback],
+        callback: ProgressCallback | None,
         min_interval: float = 0.1,
     ) -> None:
         self.stage = stage
@@ -96,9 +96,7 @@ class ProgressTracker:
         if not (force or last or self._last_emit == 0.0 or now - self._last_emit >= self.min_interval):
             return
         self._last_emit = now
-        self.callback(
-            Progress(self.stage, self.done, self.total, current, self._eta(now), now - self._start)
-        )
+        self.callback(Progress(self.stage, self.done, self.total, current, self._eta(now), now - self._start))
 
     def advance(self, n: int = 1, current: str = "") -> None:
         self.update(advance=n, current=current)

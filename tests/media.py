@@ -26,9 +26,18 @@ import numpy as np
 FORMATS = ("mp3", "mp3v23", "flac", "ogg", "opus", "m4a", "alac", "wav", "aiff", "wma", "wv", "ape")
 
 EXTENSIONS = {
-    "mp3": ".mp3", "mp3v23": ".mp3", "flac": ".flac", "ogg": ".ogg", "opus": ".opus",
-    "m4a": ".m4a", "alac": ".m4a", "wav": ".wav", "aiff": ".aiff", "wma": ".wma",
-    "wv": ".wv", "ape": ".ape",
+    "mp3": ".mp3",
+    "mp3v23": ".mp3",
+    "flac": ".flac",
+    "ogg": ".ogg",
+    "opus": ".opus",
+    "m4a": ".m4a",
+    "alac": ".m4a",
+    "wav": ".wav",
+    "aiff": ".aiff",
+    "wma": ".wma",
+    "wv": ".wv",
+    "ape": ".ape",
 }
 
 # Our format id (what detect_format returns) for each generator format.
@@ -111,8 +120,20 @@ def make_track(
         _encode_pyav(target, fmt, samples, sample_rate)
     else:
         target.write_bytes(_monkeys_audio(samples, sample_rate))
-    _tag(target, fmt, title=title, artist=artist, album=album, album_artist=album_artist, track=track,
-         track_total=track_total, disc=disc, year=year, genres=list(genres), cover=cover)
+    _tag(
+        target,
+        fmt,
+        title=title,
+        artist=artist,
+        album=album,
+        album_artist=album_artist,
+        track=track,
+        track_total=track_total,
+        disc=disc,
+        year=year,
+        genres=list(genres),
+        cover=cover,
+    )
     return target
 
 
@@ -155,8 +176,11 @@ def decode_audio(path: str | Path) -> np.ndarray:
     chunks = []
     with av.open(str(path)) as container:
         for frame in container.decode(audio=0):
-            chunks.append(frame.to_ndarray().reshape(-1, frame.samples).T if frame.format.is_planar
-                          else frame.to_ndarray().reshape(frame.samples, -1))
+            chunks.append(
+                frame.to_ndarray().reshape(-1, frame.samples).T
+                if frame.format.is_planar
+                else frame.to_ndarray().reshape(frame.samples, -1)
+            )
     return np.concatenate(chunks)
 
 
@@ -173,8 +197,12 @@ def untagged_bytes(path: str | Path) -> bytes:
 
 def wm_picture(data: bytes, mime: str = "image/jpeg", type_: int = 3, description: str = "") -> bytes:
     """A WM/Picture attribute value (type, size, UTF-16LE MIME and description, data)."""
-    return (struct.pack("<bI", type_, len(data)) + (mime + "\0").encode("utf-16-le")
-            + (description + "\0").encode("utf-16-le") + data)
+    return (
+        struct.pack("<bI", type_, len(data))
+        + (mime + "\0").encode("utf-16-le")
+        + (description + "\0").encode("utf-16-le")
+        + data
+    )
 
 
 def flac_picture(data: bytes, mime: str = "image/jpeg", type_: int = 3):
@@ -237,12 +265,15 @@ def _monkeys_audio(samples: np.ndarray, rate: int) -> bytes:
     final_frame_blocks = blocks - (total_frames - 1) * blocks_per_frame
     descriptor = struct.pack(
         "<4sHHIIIIIII16s",
-        b"MAC ", 3990, 0,
+        b"MAC ",
+        3990,
+        0,
         52,  # descriptor bytes
         24,  # header bytes
         0,  # seek table bytes
         0,  # header data (WAV header) bytes
-        len(pcm), 0,  # frame data bytes (low, high)
+        len(pcm),
+        0,  # frame data bytes (low, high)
         0,  # terminating data bytes
         bytes(16),  # MD5 (unchecked by taggers)
     )
@@ -250,8 +281,21 @@ def _monkeys_audio(samples: np.ndarray, rate: int) -> bytes:
     return descriptor + header + pcm
 
 
-def _tag(path: Path, fmt: str, *, title: str, artist: str, album: str, album_artist: str | None, track: int,
-         track_total: int | None, disc: int | None, year: int | None, genres: list[str], cover: bytes | None) -> None:
+def _tag(
+    path: Path,
+    fmt: str,
+    *,
+    title: str,
+    artist: str,
+    album: str,
+    album_artist: str | None,
+    track: int,
+    track_total: int | None,
+    disc: int | None,
+    year: int | None,
+    genres: list[str],
+    cover: bytes | None,
+) -> None:
     track_text = f"{track}/{track_total}" if track_total else str(track)
     mime = "image/png" if cover and cover.startswith(b"\x89PNG") else "image/jpeg"
     if fmt in ("mp3", "mp3v23", "wav", "aiff"):
@@ -297,7 +341,7 @@ def _tag(path: Path, fmt: str, *, title: str, artist: str, album: str, album_art
             tags["WM/Picture"] = [ASFByteArrayAttribute(wm_picture(cover, mime))]
         audio.save()
     else:  # wv, ape
-        from mutagen.apev2 import APEValue, BINARY, APEv2File
+        from mutagen.apev2 import BINARY, APEv2File, APEValue
 
         audio = APEv2File(path)
         if audio.tags is None:
@@ -328,8 +372,12 @@ def _tag_id3(path, fmt, title, artist, album, album_artist, track_text, disc, ye
     if audio.tags is None:
         audio.add_tags()
     tags = audio.tags
-    for frame in (TIT2(encoding=3, text=title), TPE1(encoding=3, text=artist), TALB(encoding=3, text=album),
-                  TRCK(encoding=3, text=track_text)):
+    for frame in (
+        TIT2(encoding=3, text=title),
+        TPE1(encoding=3, text=artist),
+        TALB(encoding=3, text=album),
+        TRCK(encoding=3, text=track_text),
+    ):
         tags.add(frame)
     if album_artist:
         tags.add(TPE2(encoding=3, text=album_artist))

@@ -45,7 +45,9 @@ def write_pyav(path: Path, signal: np.ndarray, sample_rate: int, codec: str, con
         resampler = av.AudioResampler(format=fmt, layout="stereo", rate=sample_rate)
         stereo = np.stack([signal, signal])
         for i in range(0, stereo.shape[1], 4096):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(stereo[:, i : i + 4096]), format="fltp", layout="stereo")
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(stereo[:, i : i + 4096]), format="fltp", layout="stereo"
+            )
             frame.sample_rate, frame.pts, frame.time_base = sample_rate, i, Fraction(1, sample_rate)
             for converted in resampler.resample(frame):
                 out.mux(stream.encode(converted))
@@ -194,7 +196,9 @@ def test_mp3_without_length_header_is_measured(tmp_path):
         stream.codec_context.global_quality = 2 * 118  # -q:a 2
         resampler = av.AudioResampler(format="s16p", layout="mono", rate=native)
         for i in range(0, signal.shape[1], 4096):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(signal[:, i : i + 4096]), format="fltp", layout="mono")
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(signal[:, i : i + 4096]), format="fltp", layout="mono"
+            )
             frame.sample_rate, frame.pts, frame.time_base = native, i, Fraction(1, native)
             for converted in resampler.resample(frame):
                 out.mux(stream.encode(converted))

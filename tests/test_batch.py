@@ -14,8 +14,20 @@ from tinypacks import make_cover_pack
 
 
 def run_apply(root: Path, env: dict) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "musictagger", "--no-progress", "apply", str(root), "--write",
-           "--models", "tiny-cover", "--device", "cpu", "--json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "musictagger",
+        "--no-progress",
+        "apply",
+        str(root),
+        "--write",
+        "--models",
+        "tiny-cover",
+        "--device",
+        "cpu",
+        "--json",
+    ]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -33,8 +45,18 @@ def test_killed_batch_resumes_and_writes_each_album_exactly_once(tmp_path, app_h
         d = root / f"Artist {a}" / f"Album {a}"
         d.mkdir(parents=True)
         for t in range(3):
-            tracks.append(make_track(d, "flac", title=f"T{t}", track=t + 1, artist=f"Artist {a}",
-                                     album=f"Album {a}", genres=["Metal"], cover=cover))
+            tracks.append(
+                make_track(
+                    d,
+                    "flac",
+                    title=f"T{t}",
+                    track=t + 1,
+                    artist=f"Artist {a}",
+                    album=f"Album {a}",
+                    genres=["Metal"],
+                    cover=cover,
+                )
+            )
     env = dict(os.environ, MUSICTAGGER_TEST_KILL_AFTER_ALBUMS="2")
     killed = run_apply(root, env)
     assert killed.returncode == -signal.SIGKILL, killed.stderr

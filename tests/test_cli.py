@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from media import make_cover, make_track
 
 
@@ -27,10 +26,28 @@ def mixed(tmp_path) -> Path:
     b = root / "Misc"
     a.mkdir(parents=True)
     b.mkdir(parents=True)
-    make_track(a, "flac", title="Into the Infinity", artist="Emperor", album="In the Nightside Eclipse",
-               album_artist="Emperor", year=1994, genres=["Black Metal", "Symphonic Black Metal"], cover=make_cover())
-    make_track(a, "mp3", title="The Majesty", track=2, artist="Emperor", album="In the Nightside Eclipse",
-               album_artist="Emperor", year=1994, genres=["Black Metal"])
+    make_track(
+        a,
+        "flac",
+        title="Into the Infinity",
+        artist="Emperor",
+        album="In the Nightside Eclipse",
+        album_artist="Emperor",
+        year=1994,
+        genres=["Black Metal", "Symphonic Black Metal"],
+        cover=make_cover(),
+    )
+    make_track(
+        a,
+        "mp3",
+        title="The Majesty",
+        track=2,
+        artist="Emperor",
+        album="In the Nightside Eclipse",
+        album_artist="Emperor",
+        year=1994,
+        genres=["Black Metal"],
+    )
     make_track(b, "ogg", title="Loose", artist="Nobody", album="Loose Ends", genres=[])
     (b / "folder.PNG").write_bytes(make_cover(fmt="PNG"))
     (b / "broken.mp3").write_bytes(b"\x00garbage" * 100)
@@ -77,7 +94,11 @@ def test_set_genres_runs_undo_round_trip(mixed, app_home, capsys):
     assert code == 0
     run = json.loads(out)["run_id"]
     by_name = {Path(f).name: f for f in files}
-    assert read_tags(by_name["01 Into the Infinity.flac"]).genres == ["Black Metal", "Symphonic Black Metal", "Folk Metal"]
+    assert read_tags(by_name["01 Into the Infinity.flac"]).genres == [
+        "Black Metal",
+        "Symphonic Black Metal",
+        "Folk Metal",
+    ]
     assert read_tags(by_name["01 Loose.ogg"]).genres == ["Folk Metal", "Black Metal"]
 
     code, out, _ = cli(capsys, "runs", "--json")
@@ -85,7 +106,9 @@ def test_set_genres_runs_undo_round_trip(mixed, app_home, capsys):
     assert runs[0]["id"] == run and runs[0]["kind"] == "set-genres" and runs[0]["files"] == 3
     assert {"id", "started", "files", "kind"} <= set(runs[0])
 
-    code, out, _ = cli(capsys, "set-genres", files[2], "--genres", "Doom Metal", "--mode", "replace", "--field", "style")
+    code, out, _ = cli(
+        capsys, "set-genres", files[2], "--genres", "Doom Metal", "--mode", "replace", "--field", "style"
+    )
     assert "run " in out and read_tags(files[2]).styles == ["Doom Metal"]
 
     code, out, _ = cli(capsys, "undo", run)

@@ -22,7 +22,9 @@ def test_crnn_shapes_and_embedding():
 
 def test_crnn_trains_a_step():
     torch.manual_seed(0)
-    model = build({"n_labels": 3, "n_mels": 32, "frames": 64, "conv_widths": [4, 8], "pools": [[4, 4], [4, 4]], "gru_width": 8})
+    model = build(
+        {"n_labels": 3, "n_mels": 32, "frames": 64, "conv_widths": [4, 8], "pools": [[4, 4], [4, 4]], "gru_width": 8}
+    )
     x, y = torch.randn(4, 1, 32, 64), torch.randint(0, 2, (4, 3)).float()
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
     losses = []

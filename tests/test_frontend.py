@@ -41,8 +41,14 @@ SPEC = {
         ({}, {}),
         ({"log": {**SPEC["log"], "ref": "max"}}, {"ref": "max"}),
         ({"pad_mode": "reflect"}, {"pad_mode": "reflect"}),
-        ({"mel_htk": True, "mel_norm": None, "fmin": 30.0, "fmax": 5000.0}, {"htk": True, "norm": None, "fmin": 30.0, "fmax": 5000.0}),
-        ({"log": {**SPEC["log"], "amin": 1e-5, "multiplier": 20.0}, "pad_mode": "reflect"}, {"squared": True, "pad_mode": "reflect"}),
+        (
+            {"mel_htk": True, "mel_norm": None, "fmin": 30.0, "fmax": 5000.0},
+            {"htk": True, "norm": None, "fmin": 30.0, "fmax": 5000.0},
+        ),
+        (
+            {"log": {**SPEC["log"], "amin": 1e-5, "multiplier": 20.0}, "pad_mode": "reflect"},
+            {"squared": True, "pad_mode": "reflect"},
+        ),
     ],
 )
 def test_matches_librosa_in_float64(changes, reference):

@@ -33,8 +33,12 @@ def test_combine_weights_by_quality():
 
 
 def test_fuse_cover_and_audio_and_explains_each_label():
-    cover = SourceView("cover", {"black": 0.9, "death": 0.2}, {"black": 0.5, "death": 0.5}, {"black": 0.8, "death": 0.2})
-    audio = SourceView("audio", {"black": 0.6, "death": 0.7}, {"black": 0.5, "death": 0.5}, {"black": 0.4, "death": 0.6})
+    cover = SourceView(
+        "cover", {"black": 0.9, "death": 0.2}, {"black": 0.5, "death": 0.5}, {"black": 0.8, "death": 0.2}
+    )
+    audio = SourceView(
+        "audio", {"black": 0.6, "death": 0.7}, {"black": 0.5, "death": 0.5}, {"black": 0.4, "death": 0.6}
+    )
     out, cp, ap = fuse([cover, audio], names={"black": "Black Metal", "death": "Death Metal"})
     by = {s.label: s for s in out}
     assert by["black"].confidence == pytest.approx((0.8 * 0.9 + 0.4 * 0.6) / 1.2)

@@ -21,10 +21,10 @@ import pytest  # noqa: E402
 pytest.importorskip("pytestqt")
 pytest.importorskip("PySide6.QtWidgets")
 
+from media import make_cover, make_track  # noqa: E402
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent, QPalette  # noqa: E402
 
-from media import make_cover, make_track  # noqa: E402
 from musictagger.config import Config, load_config, save_config  # noqa: E402
 
 LABELS = ["black-metal", "doom-metal", "thrash-metal"]
@@ -44,8 +44,12 @@ def make_tiny_pack(models_dir: Path) -> None:
         "kind": "cover",
         "labels": LABELS,
         "label_space": "taxonomy",
-        "input": {"size": 32, "resize": "shorter_side_then_center_crop",
-                  "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]},
+        "input": {
+            "size": 32,
+            "resize": "shorter_side_then_center_crop",
+            "mean": [0.5, 0.5, 0.5],
+            "std": [0.25, 0.25, 0.25],
+        },
         "architecture": {"name": "cover_cnn", "params": params},
         "thresholds": {label: 0.01 for label in LABELS},
         "license": "CC0-1.0",
@@ -68,10 +72,15 @@ def library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     alpha.mkdir(parents=True)
     beta.mkdir(parents=True)
     red, blue = make_cover((200, 30, 30), (120, 120)), make_cover((30, 60, 200), (120, 120))
-    alpha_tracks = [make_track(alpha, "flac", title=f"A{i}", artist="Band A", album="Alpha", track=i,
-                               genres=["Heavy Metal"], cover=red) for i in (1, 2)]
-    beta_tracks = [make_track(beta, "mp3", title="B1", artist="Band B", album="Beta", track=1,
-                              genres=["Rock"], cover=blue)]
+    alpha_tracks = [
+        make_track(
+            alpha, "flac", title=f"A{i}", artist="Band A", album="Alpha", track=i, genres=["Heavy Metal"], cover=red
+        )
+        for i in (1, 2)
+    ]
+    beta_tracks = [
+        make_track(beta, "mp3", title="B1", artist="Band B", album="Beta", track=1, genres=["Rock"], cover=blue)
+    ]
     cfg = Config()
     cfg.library.roots = [str(root)]
     cfg.inference.packs = "user"
@@ -238,8 +247,9 @@ def test_dropping_a_folder_adds_it_to_the_library(qtbot, window, tmp_path):
     make_track(extra, "ogg", title="G1", artist="Band C", album="Gamma", genres=["Doom Metal"])
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(extra.parent))])
-    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     window.dropEvent(event)
     assert str(extra.parent) in load_config().library.roots
     qtbot.waitUntil(lambda: window.controller.model.rowCount() == 3, timeout=TIMEOUT_MS)
@@ -255,9 +265,18 @@ def test_learn_action_follows_the_training_core(window):
 
 def test_shortcuts_are_the_documented_ones(window):
     a = window.actions
-    expected = {a.add_folder: "Ctrl+O", a.rescan: "F5", a.suggest: "Ctrl+G", a.suggest_all: "Ctrl+Shift+G",
-                a.apply: "Ctrl+Return", a.undo_run: "Ctrl+Z", a.stop: "Esc", a.find: "Ctrl+F",
-                a.settings: "Ctrl+,", window.detail.toggle_action: "Space"}
+    expected = {
+        a.add_folder: "Ctrl+O",
+        a.rescan: "F5",
+        a.suggest: "Ctrl+G",
+        a.suggest_all: "Ctrl+Shift+G",
+        a.apply: "Ctrl+Return",
+        a.undo_run: "Ctrl+Z",
+        a.stop: "Esc",
+        a.find: "Ctrl+F",
+        a.settings: "Ctrl+,",
+        window.detail.toggle_action: "Space",
+    }
     assert {act.text(): act.shortcut().toString() for act in expected} == {act.text(): s for act, s in expected.items()}
 
 
@@ -271,6 +290,7 @@ def test_chip_text_is_readable_on_both_themes(dark):
     def luminance(c) -> float:
         def lin(v: float) -> float:
             return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
         return 0.2126 * lin(c.redF()) + 0.7152 * lin(c.greenF()) + 0.0722 * lin(c.blueF())
 
     for conf in (None, 0.0, 0.3, 0.6, 1.0):
@@ -294,8 +314,12 @@ def test_window_appears_before_torch_is_imported(tmp_path):
         print("TORCH", "torch" in sys.modules)
         w.close()
     """)
-    env = {**os.environ, "MUSICTAGGER_HOME": str(tmp_path / "home"), "QT_QPA_PLATFORM": "offscreen",
-           "XDG_MUSIC_DIR": str(tmp_path / "no-music")}
+    env = {
+        **os.environ,
+        "MUSICTAGGER_HOME": str(tmp_path / "home"),
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_MUSIC_DIR": str(tmp_path / "no-music"),
+    }
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "TORCH False" in out.stdout

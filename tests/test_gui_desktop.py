@@ -40,13 +40,16 @@ def test_resources_are_consistent():
 
 
 def test_desktop_file_validates():
-    out = subprocess.run([_tool("desktop-file-validate"), str(RESOURCES / DESKTOP_FILE)], capture_output=True, text=True)
+    out = subprocess.run(
+        [_tool("desktop-file-validate"), str(RESOURCES / DESKTOP_FILE)], capture_output=True, text=True
+    )
     assert out.returncode == 0 and not out.stdout.strip(), out.stdout + out.stderr
 
 
 def test_metainfo_validates():
-    out = subprocess.run([_tool("appstreamcli"), "validate", "--no-net", str(RESOURCES / METAINFO_FILE)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [_tool("appstreamcli"), "validate", "--no-net", str(RESOURCES / METAINFO_FILE)], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -73,29 +76,48 @@ def test_install_desktop_writes_the_three_files_with_exec_pointing_at_the_app(tm
 def test_screenshot_of_the_real_window_under_xvfb(tmp_path):
     """Runs the app on an X server and grabs the screen: many distinct colours, not a blank frame."""
     xvfb = _tool("Xvfb")
-    from PIL import Image
-
     from media import make_cover, make_track
+    from PIL import Image
 
     for i, (name, colour) in enumerate([("Alpha", (180, 40, 40)), ("Beta", (40, 90, 180)), ("Gamma", (40, 160, 80))]):
         folder = tmp_path / "music" / f"Band {i}" / name
         folder.mkdir(parents=True)
-        make_track(folder, "flac", title=f"{name} 1", artist=f"Band {i}", album=name,
-                   genres=["Heavy Metal"], cover=make_cover(colour, (200, 200), text=name))
+        make_track(
+            folder,
+            "flac",
+            title=f"{name} 1",
+            artist=f"Band {i}",
+            album=name,
+            genres=["Heavy Metal"],
+            cover=make_cover(colour, (200, 200), text=name),
+        )
 
     read_fd, write_fd = os.pipe()
-    server = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-                              pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_fd), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write_fd)
     try:
         with os.fdopen(read_fd) as fh:
             display = fh.readline().strip()
         assert display, "Xvfb did not start"
         shot = tmp_path / "window.png"
-        env = {**os.environ, "DISPLAY": f":{display}", "QT_QPA_PLATFORM": "xcb",
-               "MUSICTAGGER_HOME": str(tmp_path / "home")}
-        out = subprocess.run([sys.executable, "-m", "musictagger.gui.screenshot", str(shot), str(tmp_path / "music")],
-                             env=env, capture_output=True, text=True, timeout=120)
+        env = {
+            **os.environ,
+            "DISPLAY": f":{display}",
+            "QT_QPA_PLATFORM": "xcb",
+            "MUSICTAGGER_HOME": str(tmp_path / "home"),
+        }
+        out = subprocess.run(
+            [sys.executable, "-m", "musictagger.gui.screenshot", str(shot), str(tmp_path / "music")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if out.returncode != 0 and "xcb" in out.stderr and "could not" in out.stderr.lower():
             pytest.skip(f"Qt's xcb platform cannot start here: {out.stderr[-300:]}")
         assert out.returncode == 0, out.stderr[-2000:]

@@ -22,11 +22,11 @@ import pytest  # noqa: E402
 pytest.importorskip("pytestqt")
 pytest.importorskip("PySide6.QtWidgets")
 
-from PySide6.QtCore import QSettings  # noqa: E402
-
 from media import make_cover, make_track  # noqa: E402
-from musictagger.config import Config, save_config  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
 from tinypacks import make_cover_pack  # noqa: E402
+
+from musictagger.config import Config, save_config  # noqa: E402
 
 TIMEOUT_MS = 60_000
 QUIET = 0.3
@@ -41,8 +41,20 @@ def _genres(path: Path) -> list[str]:
 def _make_album(folder: Path, artist: str, album: str, n: int = 2, fmt: str = "flac") -> list[Path]:
     folder.mkdir(parents=True)
     cover = make_cover((30, 30, 30), (64, 64))
-    return [make_track(folder, fmt, title=f"{album} {i}", artist=artist, album=album, track=i, genres=["Rock"],
-                       cover=cover, seconds=0.5) for i in range(1, n + 1)]
+    return [
+        make_track(
+            folder,
+            fmt,
+            title=f"{album} {i}",
+            artist=artist,
+            album=album,
+            track=i,
+            genres=["Rock"],
+            cover=cover,
+            seconds=0.5,
+        )
+        for i in range(1, n + 1)
+    ]
 
 
 def _copy_in(staging: Path, target: Path) -> list[Path]:
@@ -112,8 +124,9 @@ def test_watching_the_library_suggests_for_a_copied_album_and_stops_cleanly(qtbo
     gamma = _copy_in(staging, root / "Band C" / "Gamma")
     qtbot.waitUntil(lambda: session.running, timeout=TIMEOUT_MS)
     assert win.status.watch_label.isVisible() and "Watching 1 folder" in win.status.watch_label.text()
-    qtbot.waitUntil(lambda: _entry(win, "Gamma") is not None and _entry(win, "Gamma").status == Status.SUGGESTED,
-                    timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: _entry(win, "Gamma") is not None and _entry(win, "Gamma").status == Status.SUGGESTED, timeout=TIMEOUT_MS
+    )
     entry = _entry(win, "Gamma")
     assert [s.name for s in entry.suggestions() if not s.implied] == ["Black Metal"]
     assert entry.review.is_accepted("Black Metal") and not entry.review.is_accepted("Jazz")
@@ -173,8 +186,9 @@ def test_auto_apply_writes_new_albums_waits_for_the_models_and_is_undoable(qtbot
     finally:
         lock.__exit__(None, None, None)
 
-    qtbot.waitUntil(lambda: _entry(win, "Delta") is not None and _entry(win, "Delta").status == Status.APPLIED,
-                    timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: _entry(win, "Delta") is not None and _entry(win, "Delta").status == Status.APPLIED, timeout=TIMEOUT_MS
+    )
     for path in delta:
         assert _genres(path) == ["Rock", "Black Metal"]  # merged, at ≥ 0.8 only
     assert "Black Metal" in _entry(win, "Delta").album.genres  # rescanned into the table
@@ -198,8 +212,10 @@ def test_tag_whole_library_confirms_resumes_and_summarises(qtbot, home, tmp_path
     from musictagger.watch.batch import batch_id_for
 
     root = tmp_path / "music"
-    tracks = [*_make_album(root / "Band A" / "Alpha", "Band A", "Alpha"),
-              *_make_album(root / "Band B" / "Beta", "Band B", "Beta", n=1, fmt="ogg")]
+    tracks = [
+        *_make_album(root / "Band A" / "Alpha", "Band A", "Alpha"),
+        *_make_album(root / "Band B" / "Beta", "Band B", "Beta", n=1, fmt="ogg"),
+    ]
     cfg = _config(root)
     # A batch with the same roots and settings that was started and never finished (a quit, a crash).
     state = WatchState()
@@ -210,7 +226,16 @@ def test_tag_whole_library_confirms_resumes_and_summarises(qtbot, home, tmp_path
     win.actions.tag_library.trigger()
     qtbot.waitUntil(lambda: win.batch_dialog is not None and win.batch_dialog.isVisible(), timeout=TIMEOUT_MS)
     text = re.sub(r"<[^>]+>", "", win.batch_dialog.text.text())
-    for expected in ("Tag 2 albums", "Genre", "merged", "threshold", "resumable", "undone", "interrupted", "will resume"):
+    for expected in (
+        "Tag 2 albums",
+        "Genre",
+        "merged",
+        "threshold",
+        "resumable",
+        "undone",
+        "interrupted",
+        "will resume",
+    ):
         assert expected in text, expected
     assert win.batch_dialog.start_button.text() == "Resume 2 Albums"
     win.batch_dialog.start_button.click()

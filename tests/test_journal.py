@@ -9,8 +9,8 @@ from pathlib import Path
 
 import mutagen.flac
 import pytest
-
 from media import EXTENSIONS, FORMATS, decode_audio, make_track, untagged_bytes
+
 from musictagger.config import TagsConfig
 from musictagger.errors import JournalError, VerifyError
 from musictagger.journal import (
@@ -61,8 +61,9 @@ def audio_of(path: str, fmt: str):
 def test_apply_then_undo_restores_every_format(tmp_path: Path, journal: Journal, fmt: str) -> None:
     path = track(tmp_path / "lib", fmt=fmt, genres=["Rock", "Metal"])
     before, audio = fields(path), audio_of(path, fmt)
-    result = journal.apply([FileChange(path, {"genre": ["Black Metal", "Doom Metal"],
-                                              "MUSICTAGGER_MODEL": ["covers-v1 1.0.0"]})])
+    result = journal.apply(
+        [FileChange(path, {"genre": ["Black Metal", "Doom Metal"], "MUSICTAGGER_MODEL": ["covers-v1 1.0.0"]})]
+    )
     assert result.run_id is not None and result.changed_count == 1, result.outcomes
     assert fields(path)["genre"] == ["Black Metal", "Doom Metal"]
     assert fields(path)["MUSICTAGGER_MODEL"] == ["covers-v1 1.0.0"] and audio_of(path, fmt) == audio
@@ -142,11 +143,12 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     a, b = track(tmp_path, "a"), track(tmp_path, "b", genres=["Jazz"])
     journal = Journal()
     data = {p: Path(p).read_bytes() for p in (a, b)}
-    result = journal.apply([FileChange(a, {"genre": ["Doom Metal"]}), FileChange(b, {"genre": ["Jazz"]})],
-                           dry_run=True)
+    result = journal.apply([FileChange(a, {"genre": ["Doom Metal"]}), FileChange(b, {"genre": ["Jazz"]})], dry_run=True)
     assert result.run_id is None
     assert [(o.changed, o.old, o.new) for o in result.outcomes] == [
-        (True, {"genre": ["Rock"]}, {"genre": ["Doom Metal"]}), (False, {}, {})]
+        (True, {"genre": ["Rock"]}, {"genre": ["Doom Metal"]}),
+        (False, {}, {}),
+    ]
     assert {p: Path(p).read_bytes() for p in (a, b)} == data
     assert not journal.db_path.exists()  # not even an empty journal
     journal.apply([FileChange(a, {"genre": ["Doom Metal"]})])
@@ -176,8 +178,13 @@ def test_read_only_file_is_refused_and_the_run_goes_on(tmp_path: Path, journal: 
 
 def test_vanished_file_is_a_per_file_error_for_apply_and_undo(tmp_path: Path, journal: Journal) -> None:
     a, b = track(tmp_path, "a"), track(tmp_path, "b")
-    result = journal.apply([FileChange(str(tmp_path / "gone.flac"), {"genre": ["X"]}),
-                            FileChange(a, {"genre": ["Black Metal"]}), FileChange(b, {"genre": ["Black Metal"]})])
+    result = journal.apply(
+        [
+            FileChange(str(tmp_path / "gone.flac"), {"genre": ["X"]}),
+            FileChange(a, {"genre": ["Black Metal"]}),
+            FileChange(b, {"genre": ["Black Metal"]}),
+        ]
+    )
     assert [o.ok for o in result.outcomes] == [False, True, True]
     os.unlink(a)
     undo = journal.undo(result.run_id)
@@ -190,14 +197,18 @@ def test_vanished_file_is_a_per_file_error_for_apply_and_undo(tmp_path: Path, jo
     assert [o.path for o in again.outcomes] == [a]
 
 
-@pytest.mark.parametrize(("fmt", "genres", "config"), [
-    # One value "Rock; Pop" reads back as two genres (";" separates a single stored string).
-    ("flac", ["Rock; Pop"], TagsConfig()),
-    # ID3v2.3 has no multi-values: mutagen joins with "/", so "Death/Thrash" comes back split.
-    ("mp3", ["Black Metal", "Death/Thrash"], TagsConfig(id3_version="2.3")),
-])
+@pytest.mark.parametrize(
+    ("fmt", "genres", "config"),
+    [
+        # One value "Rock; Pop" reads back as two genres (";" separates a single stored string).
+        ("flac", ["Rock; Pop"], TagsConfig()),
+        # ID3v2.3 has no multi-values: mutagen joins with "/", so "Death/Thrash" comes back split.
+        ("mp3", ["Black Metal", "Death/Thrash"], TagsConfig(id3_version="2.3")),
+    ],
+)
 def test_verification_failure_leaves_the_original_untouched(
-        tmp_path: Path, journal: Journal, fmt: str, genres: list[str], config: TagsConfig) -> None:
+    tmp_path: Path, journal: Journal, fmt: str, genres: list[str], config: TagsConfig
+) -> None:
     path = track(tmp_path, fmt=fmt)
     data = Path(path).read_bytes()
     with pytest.raises(VerifyError, match="did not read back"):
@@ -230,7 +241,8 @@ def _edit_original_while_we_write(monkeypatch: pytest.MonkeyPatch, path: str, ti
 
 
 def test_edit_during_write_is_reread_so_the_recorded_old_values_are_true(
-        tmp_path: Path, journal: Journal, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = track(tmp_path, genres=["Rock"])
     edits = _edit_original_while_we_write(monkeypatch, path, times=1)
     result = journal.apply([FileChange(path, {"genre": ["Doom Metal"]})])
@@ -243,7 +255,8 @@ def test_edit_during_write_is_reread_so_the_recorded_old_values_are_true(
 
 
 def test_file_that_keeps_changing_is_reported_not_overwritten(
-        tmp_path: Path, journal: Journal, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = track(tmp_path, genres=["Rock"])
     edits = _edit_original_while_we_write(monkeypatch, path, times=100)
     result = journal.apply([FileChange(path, {"genre": ["Doom Metal"]})])
@@ -318,13 +331,24 @@ def test_progress_cancel_and_history(tmp_path: Path, journal: Journal) -> None:
         events.append(p)
         token.cancel()  # after the first file (progress events are rate-limited, the first is not)
 
-    result = journal.apply([FileChange(p, {"genre": ["Doom Metal"]}) for p in paths],
-                           kind="watch", meta={"album": "X"}, progress=on_progress, cancel=token)
+    result = journal.apply(
+        [FileChange(p, {"genre": ["Doom Metal"]}) for p in paths],
+        kind="watch",
+        meta={"album": "X"},
+        progress=on_progress,
+        cancel=token,
+    )
     assert result.cancelled and result.changed_count == 1 and len(result.outcomes) == 1
     assert [fields(p)["genre"] for p in paths] == [["Doom Metal"]] + [["Rock"]] * 3
     assert {e.stage for e in events} == {"write"} and events[0].total == 4
     info = journal.run(result.run_id)
-    assert (info.kind, info.status, info.files, info.meta, info.undone_by) == ("watch", "cancelled", 1, {"album": "X"}, None)
+    assert (info.kind, info.status, info.files, info.meta, info.undone_by) == (
+        "watch",
+        "cancelled",
+        1,
+        {"album": "X"},
+        None,
+    )
     assert info.started[-6] in "+-" and info.finished is not None  # local time with its offset
     undo_events: list[Progress] = []
     journal.undo(progress=undo_events.append)

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from media import make_track
+
 from musictagger.errors import JournalError
 from musictagger.journal import Journal, find_temp_files, safe_write
 from musictagger.journal.safewrite import KILL_ENV, KILL_STAGES

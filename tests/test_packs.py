@@ -15,7 +15,8 @@ import torch
 
 from musictagger.errors import DeviceError, PackError
 from musictagger.ml import packs
-from musictagger.ml.cover_cnn import build as build_cover_cnn, count_parameters
+from musictagger.ml.cover_cnn import build as build_cover_cnn
+from musictagger.ml.cover_cnn import count_parameters
 from musictagger.ml.device import describe_device, select_device, set_cpu_threads
 from musictagger.ml.packs import (
     MANIFEST_FILE,
@@ -42,7 +43,12 @@ def cover_manifest(name: str = "tiny-covers", version: str = "1.0.0") -> dict:
         "kind": "cover",
         "labels": list(LABELS),
         "label_space": "taxonomy",
-        "input": {"size": 32, "resize": "shorter_side_then_center_crop", "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]},
+        "input": {
+            "size": 32,
+            "resize": "shorter_side_then_center_crop",
+            "mean": [0.5, 0.5, 0.5],
+            "std": [0.25, 0.25, 0.25],
+        },
         "architecture": {"name": "cover_cnn", "params": dict(TINY_PARAMS)},
         "thresholds": {"black-metal": 0.4},
         "metrics": {"per_label_ap": {"black-metal": 0.8, "death-metal": None}},
@@ -56,10 +62,19 @@ def audio_manifest() -> dict:
     m = cover_manifest("tiny-audio")
     m["kind"] = "audio"
     m["input"] = {
-        "sample_rate": 16000, "n_fft": 512, "hop_length": 256, "n_mels": 96, "fmin": 0.0, "fmax": 8000.0,
-        "mel_htk": False, "mel_norm": "slaney", "power": 2.0,
+        "sample_rate": 16000,
+        "n_fft": 512,
+        "hop_length": 256,
+        "n_mels": 96,
+        "fmin": 0.0,
+        "fmax": 8000.0,
+        "mel_htk": False,
+        "mel_norm": "slaney",
+        "power": 2.0,
         "log": {"type": "db", "ref": "max", "top_db": 80, "amin": 1e-10, "multiplier": 10},
-        "clip_seconds": 29.1, "frames": 1366, "excerpts": {"count": 3, "positions": [0.25, 0.5, 0.75]},
+        "clip_seconds": 29.1,
+        "frames": 1366,
+        "excerpts": {"count": 3, "positions": [0.25, 0.5, 0.75]},
     }
     m["architecture"] = {"name": "crnn", "params": {}}
     m["sha256"] = "0" * 64
@@ -168,9 +183,7 @@ def test_safetensors_whose_header_length_starts_like_a_pickle_still_loads(saved)
 
     pack, model = saved
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
-    blob = next(
-        b for k in range(300) if (b := save_safetensors(state, metadata={"pad": "x" * k}))[0] == 0x80
-    )
+    blob = next(b for k in range(300) if (b := save_safetensors(state, metadata={"pad": "x" * k}))[0] == 0x80)
     (pack.path / WEIGHTS_FILE).write_bytes(blob)
     manifest = json.loads((pack.path / MANIFEST_FILE).read_text())
     manifest["sha256"] = hashlib.sha256(blob).hexdigest()
@@ -333,7 +346,9 @@ def test_discovery_in_user_folder_and_explicit_paths(tmp_path, app_home):
 
     # Explicit paths: a pack folder itself, or a folder of packs; a missing one is reported.
     assert [p.name for p in find_packs(include_bundled=False, include_user=False, extra=[elsewhere.path])] == ["mine"]
-    assert [p.name for p in find_packs(include_bundled=False, include_user=False, extra=[tmp_path / "elsewhere"])] == ["mine"]
+    assert [p.name for p in find_packs(include_bundled=False, include_user=False, extra=[tmp_path / "elsewhere"])] == [
+        "mine"
+    ]
     _, problems = find_packs_with_problems(include_bundled=False, include_user=False, extra=[tmp_path / "nope"])
     assert "no such folder" in str(problems[0])
 
@@ -413,7 +428,6 @@ def test_cover_cnn_learns_a_palette_and_texture_cue():
     assert accuracy == 1.0
 
 
-
 def _normalised(rgb: np.ndarray) -> torch.Tensor:
     """(n, h, w, 3) uint8 images → the normalised (n, 3, h, w) tensor a cover model gets."""
     from musictagger.ml.cover_cnn import IMAGENET_MEAN, IMAGENET_STD
@@ -426,7 +440,10 @@ def test_colour_stats_describe_palette_skin_and_texture():
     from musictagger.ml.cover_cnn import ColourStats
 
     size = 112
-    flat = lambda colour: np.broadcast_to(np.array(colour, dtype=np.uint8), (size, size, 3))
+
+    def flat(colour):
+        return np.broadcast_to(np.array(colour, dtype=np.uint8), (size, size, 3))
+
     checker = (((np.indices((size, size)) // 4).sum(axis=0) % 2) * 255).astype(np.uint8)[..., None].repeat(3, axis=2)
     images = np.stack([flat((0, 0, 0)), flat((255, 0, 0)), flat((225, 170, 140)), flat((40, 80, 200)), checker])
     f = ColourStats()(_normalised(images))

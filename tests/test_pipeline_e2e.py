@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from media import make_cover, make_track
 from tinypacks import make_audio_pack, make_cover_pack
 
@@ -20,8 +19,17 @@ def library(tmp_path: Path) -> Path:
     b.mkdir(parents=True)
     cover = make_cover((20, 20, 20))
     for i, fmt in enumerate(("flac", "mp3", "ogg"), start=1):
-        make_track(a, fmt, seconds=2.0, title=f"Song {i}", artist="Darkthrone", album="A Blaze",
-                   track=i, genres=["Metal"], cover=cover if i == 1 else None)
+        make_track(
+            a,
+            fmt,
+            seconds=2.0,
+            title=f"Song {i}",
+            artist="Darkthrone",
+            album="A Blaze",
+            track=i,
+            genres=["Metal"],
+            cover=cover if i == 1 else None,
+        )
     make_track(b, "m4a", seconds=2.0, title="Solo", artist="Someone", album="Single", genres=[])
     return root
 
@@ -42,7 +50,9 @@ def run_cli(capsys, *argv: str) -> tuple[int, str]:
 
 
 def test_suggest_json_explains_every_label(library, packs, capsys):
-    code, out = run_cli(capsys, "suggest", str(library), "--json", "--device", "cpu", "--models", "tiny-cover,tiny-audio")
+    code, out = run_cli(
+        capsys, "suggest", str(library), "--json", "--device", "cpu", "--models", "tiny-cover,tiny-audio"
+    )
     assert code == 0, out
     data = json.loads(out)
     assert data["device"].startswith("CPU")
@@ -68,18 +78,33 @@ def test_suggest_json_explains_every_label(library, packs, capsys):
 
 def test_second_run_is_served_from_the_cache(library, packs, capsys):
     run_cli(capsys, "suggest", str(library), "--json", "--device", "cpu", "--models", "tiny-cover,tiny-audio")
-    code, out = run_cli(capsys, "suggest", str(library), "--json", "--device", "cpu", "--models", "tiny-cover,tiny-audio")
+    code, out = run_cli(
+        capsys, "suggest", str(library), "--json", "--device", "cpu", "--models", "tiny-cover,tiny-audio"
+    )
     assert all(a["cached"] for a in json.loads(out)["albums"])
     # Touching a track invalidates only that album's audio result.
     track = next((library / "Loose").iterdir())
     track.touch()
-    code, out = run_cli(capsys, "suggest", str(library), "--json", "--device", "cpu", "--models", "tiny-cover,tiny-audio")
+    code, out = run_cli(
+        capsys, "suggest", str(library), "--json", "--device", "cpu", "--models", "tiny-cover,tiny-audio"
+    )
     cached = {a["album"]: a["cached"] for a in json.loads(out)["albums"]}
     assert cached == {"A Blaze": True, "Single": False}
 
 
 def test_min_confidence_filters(library, packs, capsys):
-    code, out = run_cli(capsys, "suggest", str(library), "--json", "--device", "cpu", "--models", "tiny-cover,tiny-audio", "--min-confidence", "0.8")
+    code, out = run_cli(
+        capsys,
+        "suggest",
+        str(library),
+        "--json",
+        "--device",
+        "cpu",
+        "--models",
+        "tiny-cover,tiny-audio",
+        "--min-confidence",
+        "0.8",
+    )
     blaze = next(a for a in json.loads(out)["albums"] if a["album"] == "A Blaze")
     assert [s["label"] for s in blaze["suggestions"] if not s["implied"]] == ["Black Metal"]
 
@@ -95,7 +120,9 @@ def test_apply_shows_diff_then_writes_then_undo_restores(library, packs, capsys)
     changed = {Path(f["path"]).name: f["new"] for f in data["files"] if f["changed"]}
     assert changed[flac.name] == ["Metal", "Black Metal", "Doom Metal"]
 
-    code, out = run_cli(capsys, "apply", str(library), "--device", "cpu", "--models", "tiny-cover,tiny-audio", "--write", "--json")
+    code, out = run_cli(
+        capsys, "apply", str(library), "--device", "cpu", "--models", "tiny-cover,tiny-audio", "--write", "--json"
+    )
     data = json.loads(out)
     assert code == 0 and data["run_id"] is not None
     assert data["summary"]["albums_tagged"] == 2

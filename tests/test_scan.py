@@ -12,7 +12,7 @@ from media import make_cover, make_track
 
 from musictagger.config import Config, LibraryConfig
 from musictagger.library import Album, Index, ScanResult, album_to_json, load_cover, scan
-from musictagger.progress import CancelToken, Cancelled, Progress
+from musictagger.progress import Cancelled, CancelToken, Progress
 
 RED = make_cover((200, 30, 30), (64, 64))
 BLUE = make_cover((30, 30, 200), (64, 64), fmt="PNG")
@@ -35,7 +35,14 @@ def build_library(root: Path) -> None:
     # folder art with an odd-case name
     tags = dict(artist="Band", album="Folder Art", year=1999, genres=["Doom Metal", "Heavy Metal"])
     track("Band/1999 - Folder Art", "ogg", title="One", track=1, **tags)
-    track("Band/1999 - Folder Art", "opus", title="Two", track=2, genres=["Doom Metal"], **{k: v for k, v in tags.items() if k != "genres"})
+    track(
+        "Band/1999 - Folder Art",
+        "opus",
+        title="Two",
+        track=2,
+        genres=["Doom Metal"],
+        **{k: v for k, v in tags.items() if k != "genres"},
+    )
     (root / "Band/1999 - Folder Art/Folder.JPG").write_bytes(BLUE)
     # no art at all
     track("Other/No Art", "m4a", title="Only", artist="Other", album="No Art", year=2010)
@@ -140,7 +147,13 @@ def test_scan_groups_albums_and_finds_covers(lib, index):
 
     # albums sorted by artist, year, album; "Various Artists" files under V
     assert [a.album for a in result.albums] == [
-        "Folder Art", "Embedded", "Double", "Liars", "No Art", "Ágætis byrjun", "Hits"
+        "Folder Art",
+        "Embedded",
+        "Double",
+        "Liars",
+        "No Art",
+        "Ágætis byrjun",
+        "Hits",
     ]
     assert album_to_json(double) == {
         "folder": str(lib / "Duo/Double"),
@@ -149,8 +162,18 @@ def test_scan_groups_albums_and_finds_covers(lib, index):
         "year": 2001,
         "cover_source": "folder",
         "tracks": [
-            {"path": str(lib / "Duo/Double/CD1/01 A.wav"), "format": "wav", "duration": pytest.approx(0.2, abs=0.01), "genres": ["Heavy Metal"]},
-            {"path": str(lib / "Duo/Double/CD2/01 B.aiff"), "format": "aiff", "duration": pytest.approx(0.2, abs=0.01), "genres": ["Heavy Metal"]},
+            {
+                "path": str(lib / "Duo/Double/CD1/01 A.wav"),
+                "format": "wav",
+                "duration": pytest.approx(0.2, abs=0.01),
+                "genres": ["Heavy Metal"],
+            },
+            {
+                "path": str(lib / "Duo/Double/CD2/01 B.aiff"),
+                "format": "aiff",
+                "duration": pytest.approx(0.2, abs=0.01),
+                "genres": ["Heavy Metal"],
+            },
         ],
     }
 

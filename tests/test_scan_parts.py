@@ -314,7 +314,11 @@ def test_albums_sorted_and_described():
         t("/m/0/01.flac", "Alpha", artist="Aaa", year=2020),
     ]
     albums = group_albums(tracks, {})
-    assert [(a.artist, a.year, a.album) for a in albums] == [("Aaa", 2020, "Alpha"), ("b", 1999, "Zeta"), ("B", 2005, "Later")]
+    assert [(a.artist, a.year, a.album) for a in albums] == [
+        ("Aaa", 2020, "Alpha"),
+        ("b", 1999, "Zeta"),
+        ("B", 2005, "Later"),
+    ]
     zeta = albums[1]
     assert zeta.genres == ["Heavy Metal", "doom metal", "Stoner"]  # by frequency, first spelling
     assert album_to_json(zeta) == {

@@ -19,8 +19,18 @@ CUSTOM = {
     "MUSICTAGGER_CONFIDENCES": ["Black Metal=0.91; Metal=0.97"],
 }
 CODECS = {
-    "mp3": "mp3", "mp3v23": "mp3", "flac": "flac", "ogg": "vorbis", "opus": "opus", "m4a": "aac",
-    "alac": "alac", "wav": "pcm", "aiff": "pcm", "wma": "wma", "wv": "wavpack", "ape": "ape",
+    "mp3": "mp3",
+    "mp3v23": "mp3",
+    "flac": "flac",
+    "ogg": "vorbis",
+    "opus": "opus",
+    "m4a": "aac",
+    "alac": "alac",
+    "wav": "pcm",
+    "aiff": "pcm",
+    "wma": "wma",
+    "wv": "wavpack",
+    "ape": "ape",
 }
 OTHER_FIELDS = ("title", "artist", "album_artist", "album", "track", "track_total", "disc", "year")
 
@@ -47,9 +57,20 @@ def cover() -> bytes:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_reads_what_was_written_by_mutagen(tmp_path: Path, fmt: str, cover: bytes) -> None:
-    path = make_track(tmp_path, fmt, title="Ænima", artist="Tool", album="Ænima", album_artist="Tool",
-                      track=3, track_total=12, disc=1, year=1996, genres=["Progressive Metal", "Alt Metal"],
-                      cover=cover)
+    path = make_track(
+        tmp_path,
+        fmt,
+        title="Ænima",
+        artist="Tool",
+        album="Ænima",
+        album_artist="Tool",
+        track=3,
+        track_total=12,
+        disc=1,
+        year=1996,
+        genres=["Progressive Metal", "Alt Metal"],
+        cover=cover,
+    )
     tags = read_tags(path)
     assert detect_format(path) == FORMAT_IDS[fmt]
     assert tags.format == FORMAT_IDS[fmt]
@@ -68,8 +89,16 @@ def test_reads_what_was_written_by_mutagen(tmp_path: Path, fmt: str, cover: byte
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_round_trip_genre_style_custom_leaves_everything_else(tmp_path: Path, fmt: str, cover: bytes) -> None:
-    path = make_track(tmp_path, fmt, album_artist="Various", track=2, track_total=9, genres=["Heavy Metal"],
-                      cover=cover, signal="noise")
+    path = make_track(
+        tmp_path,
+        fmt,
+        album_artist="Various",
+        track=2,
+        track_total=9,
+        genres=["Heavy Metal"],
+        cover=cover,
+        signal="noise",
+    )
     config = _config(fmt)
     before = read_tags(path, config)
     audio_before = _audio(path, fmt)
@@ -118,16 +147,21 @@ def test_raw_id3v24_is_one_tcon_with_several_values(tmp_path: Path) -> None:
     from mutagen.id3 import ID3
 
     path = make_track(tmp_path, "mp3v23")
-    write_fields(path, {"genre": ["Black Metal", "Doom Metal"], "style": ["Funeral Doom", "Drone"]},
-                 TagsConfig(id3_version="2.4"))
+    write_fields(
+        path,
+        {"genre": ["Black Metal", "Doom Metal"], "style": ["Funeral Doom", "Drone"]},
+        TagsConfig(id3_version="2.4"),
+    )
     raw = ID3(path)
     assert raw.version == (2, 4, 0)
     assert [f.text for f in raw.getall("TCON")] == [["Black Metal", "Doom Metal"]]
     assert [(f.desc, f.text) for f in raw.getall("TXXX")] == [("STYLE", ["Funeral Doom", "Drone"])]
     data = path.read_bytes()
     assert b"Black Metal\x00Doom Metal" in data
-    assert read_fields(path, ["genre", "style"]) == {"genre": ["Black Metal", "Doom Metal"],
-                                                     "style": ["Funeral Doom", "Drone"]}
+    assert read_fields(path, ["genre", "style"]) == {
+        "genre": ["Black Metal", "Doom Metal"],
+        "style": ["Funeral Doom", "Drone"],
+    }
 
 
 @pytest.mark.parametrize("separator", ["/", "; "])
@@ -136,8 +170,9 @@ def test_raw_id3v23_is_one_joined_string(tmp_path: Path, separator: str) -> None
 
     path = make_track(tmp_path, "mp3")
     config = TagsConfig(id3_version="2.3", id3v23_separator=separator)
-    write_fields(path, {"genre": ["Black Metal", "Doom Metal", "Пост-панк"], "style": ["Funeral Doom", "Drone"]},
-                 config)
+    write_fields(
+        path, {"genre": ["Black Metal", "Doom Metal", "Пост-панк"], "style": ["Funeral Doom", "Drone"]}, config
+    )
     raw = ID3(path, translate=False)
     assert raw.version == (2, 3, 0)
     assert [f.text for f in raw.getall("TCON")] == [[separator.join(["Black Metal", "Doom Metal", "Пост-панк"])]]
@@ -159,7 +194,11 @@ def test_raw_vorbis_repeats_the_field(tmp_path: Path, fmt: str) -> None:
     write_fields(path, {"genre": ["A", "B"], "style": ["C", "D"], "MUSICTAGGER_DATE": ["2024-05-01"]})
     comments = mutagen.File(path).tags
     assert [(k.upper(), v) for k, v in comments if k.upper() in ("GENRE", "STYLE", "MUSICTAGGER_DATE")] == [
-        ("GENRE", "A"), ("GENRE", "B"), ("STYLE", "C"), ("STYLE", "D"), ("MUSICTAGGER_DATE", "2024-05-01")
+        ("GENRE", "A"),
+        ("GENRE", "B"),
+        ("STYLE", "C"),
+        ("STYLE", "D"),
+        ("MUSICTAGGER_DATE", "2024-05-01"),
     ]
 
 
@@ -224,7 +263,6 @@ def test_write_replaces_other_spellings_of_style(tmp_path: Path, fmt: str) -> No
 @pytest.mark.parametrize("fmt", ["mp3", "flac", "ogg", "wav", "aiff"])
 def test_writes_into_a_file_without_any_tag(tmp_path: Path, fmt: str) -> None:
     import soundfile
-
     from media import SOUNDFILE_FORMATS
 
     path = tmp_path / f"bare.{fmt}"
@@ -240,8 +278,13 @@ def test_writes_into_a_file_without_any_tag(tmp_path: Path, fmt: str) -> None:
 def test_legacy_numeric_id3_genres(tmp_path: Path, stored: str, version: int) -> None:
     from mutagen.id3 import ID3, TCON
 
-    expected = {"(17)": ["Rock"], "17": ["Rock"], "(17)(18)": ["Rock", "Techno"], "(17)Rock": ["Rock"],
-                "(9)Black Metal": ["Metal", "Black Metal"]}[stored]
+    expected = {
+        "(17)": ["Rock"],
+        "17": ["Rock"],
+        "(17)(18)": ["Rock", "Techno"],
+        "(17)Rock": ["Rock"],
+        "(9)Black Metal": ["Metal", "Black Metal"],
+    }[stored]
     path = make_track(tmp_path, "mp3", genres=[])
     tags = ID3(path)
     tags.add(TCON(encoding=1, text=[stored]))
@@ -295,7 +338,9 @@ def test_field_names_are_checked(tmp_path: Path) -> None:
 def test_read_fields_missing_are_empty(tmp_path: Path) -> None:
     path = make_track(tmp_path, "m4a", genres=[])
     assert read_fields(path, ["genre", "style", "MUSICTAGGER_MODEL"]) == {
-        "genre": [], "style": [], "MUSICTAGGER_MODEL": []
+        "genre": [],
+        "style": [],
+        "MUSICTAGGER_MODEL": [],
     }
 
 

@@ -92,7 +92,9 @@ def test_plan_merge_no_cap() -> None:
 
 
 def test_plan_replace_writes_only_new_capped() -> None:
-    assert plan_genres(["Rock", "Pop"], ["Black Metal", "black metal", "Doom", "Sludge"], mode="replace", max_genres=2) == [
+    assert plan_genres(
+        ["Rock", "Pop"], ["Black Metal", "black metal", "Doom", "Sludge"], mode="replace", max_genres=2
+    ) == [
         "Black Metal",
         "Doom",
     ]

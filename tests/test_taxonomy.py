@@ -261,18 +261,60 @@ def test_ids_are_slugs_names_unique_kinds_consistent(tax: Taxonomy) -> None:
 
 def test_spec_labels_are_present_under_the_right_parents(tax: Taxonomy) -> None:
     metal_subgenres = {
-        "black-metal", "death-metal", "melodic-death-metal", "technical-death-metal",
-        "brutal-death-metal", "doom-metal", "sludge-metal", "funeral-doom-metal", "thrash-metal",
-        "speed-metal", "power-metal", "heavy-metal", "nwobhm", "progressive-metal", "folk-metal",
-        "viking-metal", "pagan-metal", "gothic-metal", "symphonic-metal", "metalcore", "deathcore",
-        "stoner-metal", "groove-metal", "grindcore", "industrial-metal", "nu-metal", "post-metal",
+        "black-metal",
+        "death-metal",
+        "melodic-death-metal",
+        "technical-death-metal",
+        "brutal-death-metal",
+        "doom-metal",
+        "sludge-metal",
+        "funeral-doom-metal",
+        "thrash-metal",
+        "speed-metal",
+        "power-metal",
+        "heavy-metal",
+        "nwobhm",
+        "progressive-metal",
+        "folk-metal",
+        "viking-metal",
+        "pagan-metal",
+        "gothic-metal",
+        "symphonic-metal",
+        "metalcore",
+        "deathcore",
+        "stoner-metal",
+        "groove-metal",
+        "grindcore",
+        "industrial-metal",
+        "nu-metal",
+        "post-metal",
     }
     for label_id in metal_subgenres:
         assert tax.root(label_id) == "metal", label_id
     broad = {
-        "rock", "pop", "electronic", "hip-hop", "jazz", "blues", "classical", "country", "folk",
-        "reggae", "rnb", "punk", "ambient", "funk", "latin", "world", "soundtrack",
-        "experimental", "new-age", "easy-listening", "singer-songwriter", "gospel", "indie",
+        "rock",
+        "pop",
+        "electronic",
+        "hip-hop",
+        "jazz",
+        "blues",
+        "classical",
+        "country",
+        "folk",
+        "reggae",
+        "rnb",
+        "punk",
+        "ambient",
+        "funk",
+        "latin",
+        "world",
+        "soundtrack",
+        "experimental",
+        "new-age",
+        "easy-listening",
+        "singer-songwriter",
+        "gospel",
+        "indie",
     }
     assert broad <= set(tax.roots())
     assert tax.parents("melodic-death-metal") == ["death-metal", "metal"]
@@ -286,7 +328,10 @@ def test_closure_adds_ancestors_after_the_given_ids(tax: Taxonomy) -> None:
     assert tax.closure(["melodic-death-metal"]) == ["melodic-death-metal", "death-metal", "metal"]
     assert tax.closure(["black-metal", "death-metal"]) == ["black-metal", "death-metal", "metal"]
     assert tax.closure(["viking-metal", "rock", "viking-metal"]) == [
-        "viking-metal", "rock", "folk-metal", "metal",
+        "viking-metal",
+        "rock",
+        "folk-metal",
+        "metal",
     ]
     assert tax.closure([]) == []
     with pytest.raises(KeyError):
@@ -378,9 +423,7 @@ def test_malformed_files_raise_taxonomy_error(tmp_path: Path, extra: str, messag
 
 def test_cycles_are_rejected(tmp_path: Path) -> None:
     path = tmp_path / "cycle.toml"
-    path.write_text(
-        '[labels.a]\nname = "A"\nparent = "b"\n[labels.b]\nname = "B"\nparent = "a"\n', encoding="utf-8"
-    )
+    path.write_text('[labels.a]\nname = "A"\nparent = "b"\n[labels.b]\nname = "B"\nparent = "a"\n', encoding="utf-8")
     with pytest.raises(TaxonomyError, match="cycle"):
         Taxonomy.from_file(path)
 
@@ -450,9 +493,5 @@ def test_band_style_coverage(tax: Taxonomy) -> None:
         column = "style" if "style" in (reader.fieldnames or []) else "styles"
         styles = [row[column] or "" for row in reader]
     assert len(styles) > 4000
-    mapped = sum(
-        1
-        for style in styles
-        if any("metal" in tax.parents(i) for i in tax.normalise(style, context="metal"))
-    )
+    mapped = sum(1 for style in styles if any("metal" in tax.parents(i) for i in tax.normalise(style, context="metal")))
     assert mapped / len(styles) >= BAND_COVERAGE_FLOOR

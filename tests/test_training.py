@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from media import make_cover, make_track
+
 from musictagger.training import Item, TeacherSource, artist_split, evaluate, learn, train_pack
 from musictagger.training import metrics as M
 from musictagger.training.split import artist_key, random_split
@@ -36,10 +36,19 @@ def tiny_options(**overrides):
         cover_size=32,
         cover_params={"widths": [8, 16], "dropout": 0.0},
         audio_input={
-            "sample_rate": 12000, "n_fft": 256, "hop_length": 128, "n_mels": 32, "fmin": 0.0, "fmax": 6000.0,
-            "mel_htk": False, "mel_norm": "slaney", "power": 2.0,
+            "sample_rate": 12000,
+            "n_fft": 256,
+            "hop_length": 128,
+            "n_mels": 32,
+            "fmin": 0.0,
+            "fmax": 6000.0,
+            "mel_htk": False,
+            "mel_norm": "slaney",
+            "power": 2.0,
             "log": {"type": "db", "ref": 1.0, "top_db": 80.0, "amin": 1e-10, "multiplier": 10.0},
-            "clip_seconds": 0.5, "frames": 47, "excerpts": {"count": 1, "positions": [0.5]},
+            "clip_seconds": 0.5,
+            "frames": 47,
+            "excerpts": {"count": 1, "positions": [0.5]},
         },
         audio_params={"conv_widths": [8, 16], "pools": [[2, 2], [2, 2]], "gru_width": 8, "dropout": 0.0},
         crops_per_item=2,
@@ -76,15 +85,34 @@ def library(tmp_path_factory, home) -> Path:
                 jitter = rng.integers(-25, 26, size=3)
                 c = tuple(int(np.clip(v + j, 0, 255)) for v, j in zip(colour, jitter))
                 cover = make_cover(c, (64, 64), text=f"{a}{b}")
-                path = make_track(folder, "flac", seconds=1.0, sample_rate=12000, title=f"T{b}", artist=artist,
-                                  album=f"Album {b}", genres=[genre], cover=cover, signal=signal,
-                                  freq=freq + 40 * a + 7 * b)
+                path = make_track(
+                    folder,
+                    "flac",
+                    seconds=1.0,
+                    sample_rate=12000,
+                    title=f"T{b}",
+                    artist=artist,
+                    album=f"Album {b}",
+                    genres=[genre],
+                    cover=cover,
+                    signal=signal,
+                    freq=freq + 40 * a + 7 * b,
+                )
                 rows.append({"path": str(path.relative_to(root)), "labels": genre, "artist": artist})
     for u in range(2):
         folder = root / "Unknown" / f"Odd {u}"
         folder.mkdir(parents=True)
-        make_track(folder, "flac", seconds=0.5, sample_rate=12000, title="x", artist=f"Odd {u}", album=f"Odd {u}",
-                   genres=["Qwzxv"], cover=make_cover((90, 90, 90), (64, 64)))
+        make_track(
+            folder,
+            "flac",
+            seconds=0.5,
+            sample_rate=12000,
+            title="x",
+            artist=f"Odd {u}",
+            album=f"Odd {u}",
+            genres=["Qwzxv"],
+            cover=make_cover((90, 90, 90), (64, 64)),
+        )
     with open(root / "labels.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["path", "labels", "artist"])
         w.writeheader()
@@ -95,15 +123,24 @@ def library(tmp_path_factory, home) -> Path:
 @pytest.fixture(scope="module")
 def cover_report(library, tmp_path_factory):
     out = tmp_path_factory.mktemp("packs")
-    return train_pack("cover", library, out_dir=out, name="test-cover", epochs=8, seed=1, device="cpu",
-                      options=tiny_options())
+    return train_pack(
+        "cover", library, out_dir=out, name="test-cover", epochs=8, seed=1, device="cpu", options=tiny_options()
+    )
 
 
 @pytest.fixture(scope="module")
 def audio_report(library, tmp_path_factory):
     out = tmp_path_factory.mktemp("apacks")
-    return train_pack("audio", library / "labels.csv", out_dir=out, name="test-audio", epochs=8, seed=1,
-                      device="cpu", options=tiny_options())
+    return train_pack(
+        "audio",
+        library / "labels.csv",
+        out_dir=out,
+        name="test-audio",
+        epochs=8,
+        seed=1,
+        device="cpu",
+        options=tiny_options(),
+    )
 
 
 # ------------------------------------------------------------------------------------ split
@@ -112,8 +149,11 @@ def test_artist_split_never_leaks_and_is_deterministic():
     for trial in range(30):
         n_artists = int(rng.integers(2, 40))
         items = [
-            Item(key=f"{trial}-{i}", artist=f"Artist {int(rng.integers(0, n_artists))}" + (" " if i % 3 else ""),
-                 labels=tuple(sorted({f"l{int(rng.integers(0, 5))}" for _ in range(2)})))
+            Item(
+                key=f"{trial}-{i}",
+                artist=f"Artist {int(rng.integers(0, n_artists))}" + (" " if i % 3 else ""),
+                labels=tuple(sorted({f"l{int(rng.integers(0, 5))}" for _ in range(2)})),
+            )
             for i in range(int(rng.integers(5, 120)))
         ]
         for seed in (0, 1):
@@ -206,12 +246,23 @@ def test_resume_gives_the_same_result_as_an_uninterrupted_run(library, tmp_path)
             token.cancel()
 
     with pytest.raises(Cancelled):
-        train_pack("cover", library, out_dir=tmp_path / "b", name="p", epochs=4, seed=3, device="cpu",
-                   options=opts, progress=stop_after_two_epochs, cancel=token)
+        train_pack(
+            "cover",
+            library,
+            out_dir=tmp_path / "b",
+            name="p",
+            epochs=4,
+            seed=3,
+            device="cpu",
+            options=opts,
+            progress=stop_after_two_epochs,
+            cancel=token,
+        )
     state = json.loads((tmp_path / "b" / ".p.training" / "checkpoint.json").read_text())
     assert state["epoch"] == 2
-    resumed = train_pack("cover", library, out_dir=tmp_path / "b", name="p", epochs=4, seed=3, device="cpu",
-                         options=opts)
+    resumed = train_pack(
+        "cover", library, out_dir=tmp_path / "b", name="p", epochs=4, seed=3, device="cpu", options=opts
+    )
     assert resumed.resumed_from_epoch == 2
     assert load_pack(full.pack_path).sha256 == load_pack(resumed.pack_path).sha256
     assert resumed.metrics == full.metrics
@@ -230,8 +281,16 @@ def test_distillation_from_a_teacher_pack(audio_report, library, tmp_path):
     teacher = load_pack(audio_report.pack_path)
     tracks = sorted(library.rglob("*.flac"))
     items = tuple(Item(key=str(t), artist=t.parent.parent.name, tracks=(str(t),)) for t in tracks)
-    r = train_pack("audio", TeacherSource(teacher, items=items, label_mode="taxonomy"), out_dir=tmp_path,
-                   name="student", epochs=20, seed=0, device="cpu", options=tiny_options())
+    r = train_pack(
+        "audio",
+        TeacherSource(teacher, items=items, label_mode="taxonomy"),
+        out_dir=tmp_path,
+        name="student",
+        epochs=20,
+        seed=0,
+        device="cpu",
+        options=tiny_options(),
+    )
     assert r.labels == teacher.labels
     assert "teacher_top5_overlap" in r.metrics and 0.0 <= r.metrics["teacher_mean_abs_diff"] < 0.5
     assert r.data["teacher"].startswith("test-audio")
@@ -265,13 +324,21 @@ def test_learn_makes_user_packs_that_select_packs_finds(library, home):
     assert rep.albums_used >= 20 and rep.albums_skipped == 2
 
 
-def test_learn_fits_a_linear_head_on_a_base_backbone_and_exports_a_full_pack(cover_report, audio_report, library,
-                                                                             tmp_path, home):
+def test_learn_fits_a_linear_head_on_a_base_backbone_and_exports_a_full_pack(
+    cover_report, audio_report, library, tmp_path, home
+):
     from musictagger.ml.packs import load_pack
 
     bases = {"cover": load_pack(cover_report.pack_path), "audio": load_pack(audio_report.pack_path)}
-    rep = learn([library], kinds=("cover", "audio"), epochs=150, options=tiny_options(), device="cpu", base=bases,
-                out_dir=tmp_path)
+    rep = learn(
+        [library],
+        kinds=("cover", "audio"),
+        epochs=150,
+        options=tiny_options(),
+        device="cpu",
+        base=bases,
+        out_dir=tmp_path,
+    )
     assert [p.mode for p in rep.trained] == ["linear-head", "linear-head"]
     assert "linear-head" in rep.summary()
     user_cover = load_pack(tmp_path / "my-library-cover")
@@ -296,21 +363,62 @@ def _cli(argv):
 def test_cli_train_and_evaluate_json(library, tmp_path, capsys, home):
     import musictagger.training.trainer as trainer
 
-    rc = _cli(["train", "cover", "--from-csv", str(library / "labels.csv"), "--name", "cli-cover", "--epochs", "1",
-               "--out", str(tmp_path), "--device", "cpu", "--json"])
+    rc = _cli(
+        [
+            "train",
+            "cover",
+            "--from-csv",
+            str(library / "labels.csv"),
+            "--name",
+            "cli-cover",
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path),
+            "--device",
+            "cpu",
+            "--json",
+        ]
+    )
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert out["name"] == "cli-cover" and out["data"]["skipped"] == 0 and out["data"]["items"] == 24
     assert trainer.TrainOptions().cover_size == 128  # the CLI used the defaults
-    rc = _cli(["evaluate", str(tmp_path / "cli-cover"), str(library / "labels.csv"), "--out", str(tmp_path / "ev"),
-               "--device", "cpu", "--json"])
+    rc = _cli(
+        [
+            "evaluate",
+            str(tmp_path / "cli-cover"),
+            str(library / "labels.csv"),
+            "--out",
+            str(tmp_path / "ev"),
+            "--device",
+            "cpu",
+            "--json",
+        ]
+    )
     assert rc == 0
     ev = json.loads(capsys.readouterr().out)
     assert ev["items"] == 24 and (tmp_path / "ev" / "evaluation.html").is_file()
     assert out["data"]["split"] == "artist" and out["data"]["shared_artists"] == 0
 
-    rc = _cli(["train", "cover", "--from-csv", str(library / "labels.csv"), "--name", "cli-random", "--epochs", "1",
-               "--out", str(tmp_path), "--device", "cpu", "--split", "random"])
+    rc = _cli(
+        [
+            "train",
+            "cover",
+            "--from-csv",
+            str(library / "labels.csv"),
+            "--name",
+            "cli-random",
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path),
+            "--device",
+            "cpu",
+            "--split",
+            "random",
+        ]
+    )
     assert rc == 0
     printed = capsys.readouterr().out
     assert "split at random:" in printed and "artists on both sides" in printed
@@ -322,8 +430,10 @@ def test_importing_training_does_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys, musictagger.training, musictagger.training.cli, musictagger.training.evaluation, "
-            "musictagger.training.learning, musictagger.training.bundled; print('torch' in sys.modules)")
+    code = (
+        "import sys, musictagger.training, musictagger.training.cli, musictagger.training.evaluation, "
+        "musictagger.training.learning, musictagger.training.bundled; print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
@@ -339,8 +449,17 @@ def test_fine_tuning_starts_from_the_base_pack(cover_report, library, tmp_path):
     from musictagger.ml.packs import load_pack
 
     base = load_pack(cover_report.pack_path)
-    r = train_pack("cover", library / "labels.csv", out_dir=tmp_path, name="tuned", epochs=1, seed=0, device="cpu",
-                   options=tiny_options(lr=1e-6), init_from=base)
+    r = train_pack(
+        "cover",
+        library / "labels.csv",
+        out_dir=tmp_path,
+        name="tuned",
+        epochs=1,
+        seed=0,
+        device="cpu",
+        options=tiny_options(lr=1e-6),
+        init_from=base,
+    )
     tuned = load_pack(r.pack_path)
     assert tuned.architecture == base.architecture and tuned.input == base.input
     # One epoch at a tiny learning rate leaves the backbone where the base left it.

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from media import make_cover, make_track
+
 from musictagger.watch import FolderWatcher, WatchState, folder_signature
 
 QUIET = 0.4
@@ -186,6 +186,8 @@ def test_watched_folder_that_disappears_and_comes_back(tmp_path, state, template
 
 
 def test_auto_apply_tags_once_and_our_write_does_not_retrigger(tmp_path, app_home, state):
+    from tinypacks import make_cover_pack
+
     from musictagger.config import Config
     from musictagger.journal import Journal
     from musictagger.library import Index
@@ -193,7 +195,6 @@ def test_auto_apply_tags_once_and_our_write_does_not_retrigger(tmp_path, app_hom
     from musictagger.pipeline.engine import Suggester
     from musictagger.tags import read_tags
     from musictagger.watch.service import AlbumProcessor
-    from tinypacks import make_cover_pack
 
     make_cover_pack(app_home / "data" / "models", {"black-metal": 3.0, "jazz": -3.0})
     cfg = Config()
@@ -204,8 +205,9 @@ def test_auto_apply_tags_once_and_our_write_does_not_retrigger(tmp_path, app_hom
     events = []
     calls = []
     with Index() as index, Journal() as journal:
-        processor = AlbumProcessor(cfg, suggester, index, journal, state, auto_apply=True,
-                                   min_confidence=0.8, notify=events.append)
+        processor = AlbumProcessor(
+            cfg, suggester, index, journal, state, auto_apply=True, min_confidence=0.8, notify=events.append
+        )
 
         def process(folder):
             calls.append(folder)

@@ -64,8 +64,12 @@ def make_cover_pack(dest: Path, logits: dict[str, float], *, name: str = "tiny-c
     with torch.no_grad():
         model.classifier.weight.zero_()
         model.classifier.bias.copy_(torch.tensor([logits[k] for k in labels]))
-    return save_pack(dest / name, _manifest(name, "cover", labels, {"name": "cover_cnn", "params": params}, COVER_INPUT, ap),
-                     model.state_dict(), "# tiny cover test pack\n")
+    return save_pack(
+        dest / name,
+        _manifest(name, "cover", labels, {"name": "cover_cnn", "params": params}, COVER_INPUT, ap),
+        model.state_dict(),
+        "# tiny cover test pack\n",
+    )
 
 
 def make_audio_pack(dest: Path, logits: dict[str, float], *, name: str = "tiny-audio", ap: dict | None = None):
@@ -75,13 +79,24 @@ def make_audio_pack(dest: Path, logits: dict[str, float], *, name: str = "tiny-a
     from musictagger.ml.packs import save_pack
 
     labels = list(logits)
-    params = {"n_labels": len(labels), "n_mels": 32, "frames": 63, "conv_widths": [4, 4, 4, 4],
-              "pools": [[2, 2], [2, 2], [2, 2], [2, 2]], "gru_width": 4, "dropout": 0.0}
+    params = {
+        "n_labels": len(labels),
+        "n_mels": 32,
+        "frames": 63,
+        "conv_widths": [4, 4, 4, 4],
+        "pools": [[2, 2], [2, 2], [2, 2], [2, 2]],
+        "gru_width": 4,
+        "dropout": 0.0,
+    }
     torch.manual_seed(0)
     model = build(params)
     last = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
     with torch.no_grad():
         last.weight.zero_()
         last.bias.copy_(torch.tensor([logits[k] for k in labels]))
-    return save_pack(dest / name, _manifest(name, "audio", labels, {"name": "crnn", "params": params}, AUDIO_INPUT, ap),
-                     model.state_dict(), "# tiny audio test pack\n")
+    return save_pack(
+        dest / name,
+        _manifest(name, "audio", labels, {"name": "crnn", "params": params}, AUDIO_INPUT, ap),
+        model.state_dict(),
+        "# tiny audio test pack\n",
+    )

@@ -251,9 +251,7 @@ def _margin_step(native_rate: int, target_rate: int) -> int:
     return native_rate // math.gcd(native_rate, target_rate)
 
 
-def read_excerpts(
-    path: str | os.PathLike[str], sample_rate: int, policy: ExcerptPolicy
-) -> list[np.ndarray]:
+def read_excerpts(path: str | os.PathLike[str], sample_rate: int, policy: ExcerptPolicy) -> list[np.ndarray]:
     """The excerpts :func:`plan_excerpts` chooses, each float32 mono at ``sample_rate`` and exactly
     ``round(policy.clip_seconds * sample_rate)`` samples long (zero-padded at the end when the
     track is shorter). Raises :class:`AudioError` when the file cannot be decoded."""

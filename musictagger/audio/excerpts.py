@@ -19,8 +19,9 @@ Positions are centres, so ``count=1, positions=(0.5,)`` is exactly the classic c
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 #: Windows may touch; this much float slack (seconds) still counts as "not overlapping".
 _EPS = 1e-6
@@ -51,16 +52,14 @@ class ExcerptPolicy:
         positions = tuple(float(p) for p in self.positions)
         if len(positions) != self.count:
             if positions != _DEFAULT_POSITIONS:
-                raise ValueError(
-                    f"{self.count} excerpts need {self.count} positions, got {len(positions)}"
-                )
+                raise ValueError(f"{self.count} excerpts need {self.count} positions, got {len(positions)}")
             positions = _even_positions(self.count)
         if any(not 0.0 <= p <= 1.0 for p in positions):
             raise ValueError(f"positions are fractions of the duration in [0, 1]: {positions}")
         object.__setattr__(self, "positions", positions)
 
     @classmethod
-    def from_spec(cls, input_spec: Mapping[str, Any]) -> "ExcerptPolicy":
+    def from_spec(cls, input_spec: Mapping[str, Any]) -> ExcerptPolicy:
         """The policy a model pack's manifest ``input`` asks for (``clip_seconds`` and the optional
         ``excerpts: {count, positions}``)."""
         excerpts = input_spec.get("excerpts") or {}

@@ -12,13 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from musictagger import __version__
 from musictagger.errors import MusictaggerError
 
 EXIT_OK, EXIT_FILES_FAILED, EXIT_FATAL, EXIT_INTERRUPTED = 0, 1, 2, 130
+
 
 def emit_json(data: Any) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2)

@@ -135,9 +135,9 @@ def _n_of(n, total) -> str | None:
 
 # ---------------------------------------------------------------- set-genres
 def cmd_set_genres(args: argparse.Namespace) -> int:
+    from musictagger.errors import FileError
     from musictagger.journal import FileChange, Journal
     from musictagger.tags import plan_genres, read_fields
-    from musictagger.errors import FileError
 
     cfg = config_from_args(args)
     t = cfg.tags
@@ -163,7 +163,11 @@ def cmd_set_genres(args: argparse.Namespace) -> int:
     with Journal() as journal, progress_bar(args) as bar:
         journal.cleanup_leftovers()
         result = journal.apply(
-            changes, kind="set-genres", config=t, dry_run=args.dry_run, progress=bar,
+            changes,
+            kind="set-genres",
+            config=t,
+            dry_run=args.dry_run,
+            progress=bar,
             meta={"genres": genres, "mode": t.mode, "field": t.field},
         )
     errors += [(o.path, o.message) for o in result.outcomes if not o.ok]
@@ -184,7 +188,9 @@ def cmd_set_genres(args: argparse.Namespace) -> int:
         if args.dry_run:
             print("\ndry run: nothing was written")
         elif result.run_id is not None:
-            print(f"\nrun {result.run_id}: {result.changed_count} files changed (undo with: musictagger undo {result.run_id})")
+            print(
+                f"\nrun {result.run_id}: {result.changed_count} files changed (undo with: musictagger undo {result.run_id})"
+            )
     print_error_summary(errors)
     return EXIT_FILES_FAILED if errors else EXIT_OK
 
@@ -199,8 +205,15 @@ def cmd_runs(args: argparse.Namespace) -> int:
         emit_json(
             {
                 "runs": [
-                    {"id": r.id, "started": r.started, "files": r.files, "kind": r.kind, "status": r.status,
-                     "finished": r.finished, "undone_by": r.undone_by}
+                    {
+                        "id": r.id,
+                        "started": r.started,
+                        "files": r.files,
+                        "kind": r.kind,
+                        "status": r.status,
+                        "finished": r.finished,
+                        "undone_by": r.undone_by,
+                    }
                     for r in runs
                 ]
             }
@@ -237,7 +250,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
         for o in result.outcomes:
             if o.ok and o.changed:
                 print(f"restored {o.path}")
-            for note in ([o.message] if o.ok and o.message else []):
+            for note in [o.message] if o.ok and o.message else []:
                 print(f"  note: {note}")
         print(f"\nundo run {result.run_id}: {result.changed_count} files restored")
     print_error_summary(errors)

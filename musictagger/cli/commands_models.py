@@ -39,9 +39,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--auto-apply", action="store_true", help="write labels at or above --min-confidence (journaled)")
     p.add_argument("--min-confidence", type=float, help="auto-apply threshold (default: config [watch])")
     p.add_argument("--quiet-seconds", type=float, help="seconds without change before an album is processed")
-    p.add_argument("--process-existing", action="store_true",
-                   help="the first time a folder is watched, also process the albums already in it "
-                        "(default: they are recorded as seen; use `apply --write` to re-tag a library)")
+    p.add_argument(
+        "--process-existing",
+        action="store_true",
+        help="the first time a folder is watched, also process the albums already in it "
+        "(default: they are recorded as seen; use `apply --write` to re-tag a library)",
+    )
     p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     p.add_argument("--models", help="comma-separated pack names or paths")
     p.set_defaults(func=cmd_watch)
@@ -83,7 +86,9 @@ def _prepare(args: argparse.Namespace):
         from musictagger.library import cover_only_albums
 
         used = {os.path.dirname(t.path) for a in scanned.albums for t in a.tracks}
-        used |= {a.folder for a in scanned.albums} | {os.path.dirname(a.cover_path) for a in scanned.albums if a.cover_path}
+        used |= {a.folder for a in scanned.albums} | {
+            os.path.dirname(a.cover_path) for a in scanned.albums if a.cover_path
+        }
         scanned.albums.extend(cover_only_albums(args.roots, used))
     cache = None if args.no_cache else ResultCache()
     suggester = Suggester(packs, cfg, device=args.device, cache=cache)
@@ -186,6 +191,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             result = summary.run
             errors += summary.errors
         else:
+
             def changes():
                 for r in suggester.run(scanned.albums, progress=bar):
                     errors.extend(r.errors)
@@ -203,8 +209,14 @@ def cmd_apply(args: argparse.Namespace) -> int:
                 "packs": [p.to_json() for p in suggester.pack_infos],
                 "summary": summary.to_json() if summary else None,
                 "files": [
-                    {"path": o.path, "ok": o.ok, "changed": o.changed, "old": o.old.get(t.field, []),
-                     "new": o.new.get(t.field, []), "message": o.message}
+                    {
+                        "path": o.path,
+                        "ok": o.ok,
+                        "changed": o.changed,
+                        "old": o.old.get(t.field, []),
+                        "new": o.new.get(t.field, []),
+                        "message": o.message,
+                    }
                     for o in result.outcomes
                 ],
                 "errors": [{"path": p, "message": m} for p, m in errors],
@@ -255,13 +267,20 @@ def cmd_watch(args: argparse.Namespace) -> int:
         journal.cleanup_leftovers()
         state = WatchState()
         processor = AlbumProcessor(
-            cfg, suggester, index, journal, state, auto_apply=auto, min_confidence=min_conf,
+            cfg,
+            suggester,
+            index,
+            journal,
+            state,
+            auto_apply=auto,
+            min_confidence=min_conf,
             notify=lambda event: say(event.describe()),
         )
         mode = f"auto-apply at ≥ {min_conf:.2f}" if auto else "suggest only"
         say(f"watching {', '.join(map(str, args.roots))} ({mode}, quiet {quiet:g} s); Ctrl+C stops")
-        watcher = FolderWatcher(args.roots, processor, state=state, quiet_seconds=quiet,
-                                process_existing=args.process_existing)
+        watcher = FolderWatcher(
+            args.roots, processor, state=state, quiet_seconds=quiet, process_existing=args.process_existing
+        )
         try:
             with watcher:
                 threading.Event().wait()
@@ -280,8 +299,14 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         emit_json(
             {
                 "packs": [
-                    {"name": p.name, "kind": p.kind, "version": p.version, "bundled": p.bundled,
-                     "labels": list(p.labels), "path": str(p.path)}
+                    {
+                        "name": p.name,
+                        "kind": p.kind,
+                        "version": p.version,
+                        "bundled": p.bundled,
+                        "labels": list(p.labels),
+                        "path": str(p.path),
+                    }
                     for p in packs
                 ],
                 "problems": [str(e) for e in problems],

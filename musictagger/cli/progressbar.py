@@ -51,7 +51,7 @@ class ProgressBar:
         room = width - len(head) - 3
         if room > 8 and tail:
             if len(tail) > room:
-                tail = "…" + tail[-(room - 1):]
+                tail = "…" + tail[-(room - 1) :]
             line = f"{head}  {tail}"
         else:
             line = head

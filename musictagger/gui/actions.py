@@ -9,8 +9,15 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import QWidget
 
 
-def _action(parent: QWidget, text: str, shortcut: str | QKeySequence.StandardKey | None = None, *,
-            theme: str | None = None, standard: str | None = None, tip: str = "") -> QAction:
+def _action(
+    parent: QWidget,
+    text: str,
+    shortcut: str | QKeySequence.StandardKey | None = None,
+    *,
+    theme: str | None = None,
+    standard: str | None = None,
+    tip: str = "",
+) -> QAction:
     """An action with its shortcut and tooltip. Its icon — ``theme`` from the desktop's icon
     theme, else the style's ``standard`` pixmap (a ``QStyle.StandardPixmap`` name) — is set by
     :meth:`Actions.load_icons`: touching QStyle creates a dozen enum types, which costs more than
@@ -39,8 +46,14 @@ class Actions:
     """Every user command of the main window, created once and shared by menus and toolbar."""
 
     def __init__(self, parent: QWidget) -> None:
-        self.add_folder = _action(parent, "&Add Folder…", "Ctrl+O", theme="folder-new", standard="SP_DirOpenIcon",
-                                  tip="Add a music folder to the library")
+        self.add_folder = _action(
+            parent,
+            "&Add Folder…",
+            "Ctrl+O",
+            theme="folder-new",
+            standard="SP_DirOpenIcon",
+            tip="Add a music folder to the library",
+        )
         self.rescan = _action(parent, "&Rescan", "F5", theme="view-refresh", standard="SP_BrowserReload")
         self.learn = _action(parent, "&Learn from My Library…", tip="Train models on your own tags")
         self.quit = _action(parent, "&Quit", QKeySequence.StandardKey.Quit, theme="application-exit")
@@ -50,20 +63,43 @@ class Actions:
         self.find = _action(parent, "&Find", "Ctrl+F", theme="edit-find")
         self.settings = _action(parent, "&Settings…", "Ctrl+,", theme="preferences-system")
 
-        self.suggest = _action(parent, "&Suggest Selected", "Ctrl+G", theme="system-search",
-                               standard="SP_MediaPlay", tip="Suggest genres for the selected albums")
+        self.suggest = _action(
+            parent,
+            "&Suggest Selected",
+            "Ctrl+G",
+            theme="system-search",
+            standard="SP_MediaPlay",
+            tip="Suggest genres for the selected albums",
+        )
         self.suggest_all = _action(parent, "Suggest &All", "Ctrl+Shift+G", tip="Suggest genres for every album")
-        self.apply = _action(parent, "A&pply Selected…", "Ctrl+Return", theme="document-save",
-                             standard="SP_DialogApplyButton", tip="Write the accepted tags of the selected albums")
-        self.apply_all = _action(parent, "Apply All A&ccepted…", "Ctrl+Shift+Return",
-                                 tip="Write the accepted tags of every reviewed album")
+        self.apply = _action(
+            parent,
+            "A&pply Selected…",
+            "Ctrl+Return",
+            theme="document-save",
+            standard="SP_DialogApplyButton",
+            tip="Write the accepted tags of the selected albums",
+        )
+        self.apply_all = _action(
+            parent, "Apply All A&ccepted…", "Ctrl+Shift+Return", tip="Write the accepted tags of every reviewed album"
+        )
         self.stop = _action(parent, "S&top", "Esc", theme="process-stop", standard="SP_BrowserStop")
         # No shortcut: a whole-library write deserves a deliberate menu click (and it asks first).
-        self.tag_library = _action(parent, "Tag &Whole Library…", theme="tools-check-spelling",
-                                   tip="Tag every album with the suggestions as they stand (resumable, undoable)")
+        self.tag_library = _action(
+            parent,
+            "Tag &Whole Library…",
+            theme="tools-check-spelling",
+            tip="Tag every album with the suggestions as they stand (resumable, undoable)",
+        )
         # Ctrl+W is Close on most platforms; Ctrl+Shift+W clashes with nothing in the app.
-        self.watch = _action(parent, "&Watch Folders", "Ctrl+Shift+W", theme="folder-visiting",
-                             standard="SP_FileDialogContentsView", tip="Watch folders for new albums")
+        self.watch = _action(
+            parent,
+            "&Watch Folders",
+            "Ctrl+Shift+W",
+            theme="folder-visiting",
+            standard="SP_FileDialogContentsView",
+            tip="Watch folders for new albums",
+        )
         self.watch.setCheckable(True)
 
         self.about = _action(parent, "&About musictagger", theme="help-about")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import os
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
@@ -31,8 +32,13 @@ class Column(enum.IntEnum):
 
 
 HEADERS = {
-    Column.COVER: "", Column.ARTIST: "Artist", Column.ALBUM: "Album", Column.YEAR: "Year",
-    Column.TRACKS: "Tracks", Column.GENRES: "Current genres", Column.SUGGESTED: "Suggested",
+    Column.COVER: "",
+    Column.ARTIST: "Artist",
+    Column.ALBUM: "Album",
+    Column.YEAR: "Year",
+    Column.TRACKS: "Tracks",
+    Column.GENRES: "Current genres",
+    Column.SUGGESTED: "Suggested",
     Column.STATUS: "Status",
 }
 
@@ -46,7 +52,7 @@ SearchRole = Qt.ItemDataRole.UserRole + 4  # folded text the filter matches agai
 class AlbumTableModel(QAbstractTableModel):
     """Rows are albums, in scan order; sorting and filtering are the proxy's job."""
 
-    def __init__(self, thumbs: "ThumbnailCache | None" = None, parent=None) -> None:
+    def __init__(self, thumbs: ThumbnailCache | None = None, parent=None) -> None:
         super().__init__(parent)
         self._entries: list[AlbumEntry] = []
         self._rows: dict[str, int] = {}
@@ -68,7 +74,7 @@ class AlbumTableModel(QAbstractTableModel):
         """The source row of an album, -1 if it is not in the library."""
         return self._rows.get(key, -1)
 
-    def set_albums(self, albums: Sequence["Album"]) -> None:
+    def set_albums(self, albums: Sequence[Album]) -> None:
         """Replace the albums after a scan, keeping suggestions and reviews of albums still there."""
         old = {e.key: e for e in self._entries}
         self.beginResetModel()
@@ -84,15 +90,18 @@ class AlbumTableModel(QAbstractTableModel):
         self._rows = {e.key: i for i, e in enumerate(entries)}
         self.endResetModel()
 
-    def merge_albums(self, folder: str, albums: Sequence["Album"]) -> list[str]:
+    def merge_albums(self, folder: str, albums: Sequence[Album]) -> list[str]:
         """Fold a rescan of one ``folder`` into the table (the watcher's new or changed album):
         albums already listed are updated in place (keeping their review), new ones are appended,
         and albums under ``folder`` that the rescan no longer finds are removed. Returns the keys
         of the albums now listed from ``folder``."""
         prefix = os.path.join(folder, "")
         fresh = {a.key: a for a in albums}
-        gone = [i for i, e in enumerate(self._entries)
-                if e.key not in fresh and (e.album.folder == folder or e.album.folder.startswith(prefix))]
+        gone = [
+            i
+            for i, e in enumerate(self._entries)
+            if e.key not in fresh and (e.album.folder == folder or e.album.folder.startswith(prefix))
+        ]
         for row in reversed(gone):
             self.beginRemoveRows(QModelIndex(), row, row)
             del self._entries[row]
@@ -112,13 +121,14 @@ class AlbumTableModel(QAbstractTableModel):
             self.endInsertRows()
         return list(fresh)
 
-    def set_result(self, result: "AlbumSuggestions", *, min_confidence: float, write_parents: bool) -> None:
+    def set_result(self, result: AlbumSuggestions, *, min_confidence: float, write_parents: bool) -> None:
         entry = self.entry(result.key)
         if entry is None:
             return
         entry.result = result
-        entry.review = Review.from_result(result, min_confidence=min_confidence, write_parents=write_parents,
-                                          keep_added=entry.review.added)
+        entry.review = Review.from_result(
+            result, min_confidence=min_confidence, write_parents=write_parents, keep_added=entry.review.added
+        )
         entry.status = Status.ERROR if result.errors and not result.suggestions else Status.SUGGESTED
         entry.message = "; ".join(m for _, m in result.errors)
         self.refresh(result.key)
@@ -201,8 +211,11 @@ class AlbumTableModel(QAbstractTableModel):
         if col == Column.GENRES:
             return [Chip(g) for g in entry.current_genres(self.genre_field)]
         if col == Column.SUGGESTED:
-            chips = [Chip(s.name, s.confidence, entry.review.is_accepted(s.name))
-                     for s in entry.suggestions() if not s.implied or entry.review.is_accepted(s.name)]
+            chips = [
+                Chip(s.name, s.confidence, entry.review.is_accepted(s.name))
+                for s in entry.suggestions()
+                if not s.implied or entry.review.is_accepted(s.name)
+            ]
             chips += [Chip(t, None, True, added=True) for t in entry.review.added]
             return chips
         return []
@@ -225,19 +238,28 @@ class AlbumTableModel(QAbstractTableModel):
 
     def _search_text(self, entry: AlbumEntry) -> str:
         a = entry.album
-        parts = [a.artist, a.album or "", *entry.current_genres(self.genre_field),
-                 *(s.name for s in entry.suggestions()), *entry.review.added]
+        parts = [
+            a.artist,
+            a.album or "",
+            *entry.current_genres(self.genre_field),
+            *(s.name for s in entry.suggestions()),
+            *entry.review.added,
+        ]
         return " ".join(parts).casefold()
 
     def _tooltip(self, entry: AlbumEntry, col: Column) -> str | None:
         if col == Column.STATUS and entry.message:
             return entry.message
         if col == Column.SUGGESTED and entry.result:
-            return "\n".join(
-                f"{s.name}: {s.confidence:.0%}" + (" (parent)" if s.implied else "")
-                + ("" if entry.review.is_accepted(s.name) else " — rejected")
-                for s in entry.result.suggestions
-            ) or "No suggestion reached its threshold"
+            return (
+                "\n".join(
+                    f"{s.name}: {s.confidence:.0%}"
+                    + (" (parent)" if s.implied else "")
+                    + ("" if entry.review.is_accepted(s.name) else " — rejected")
+                    for s in entry.result.suggestions
+                )
+                or "No suggestion reached its threshold"
+            )
         if col in (Column.ALBUM, Column.COVER):
             return entry.album.folder
         return None

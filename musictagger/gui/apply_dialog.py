@@ -21,9 +21,11 @@ class ApplyDialog(QDialog):
         self.resize(860, 480)
         changed = plan.changed
         failed = [o for o in plan.preview.outcomes if not o.ok]
-        summary = (f"Write tags to {len(changed)} file{'s' if len(changed) != 1 else ''} "
-                   f"in {len(plan.labels)} album{'s' if len(plan.labels) != 1 else ''}. "
-                   "Every write is journaled and can be undone (Edit ▸ Undo Last Run).")
+        summary = (
+            f"Write tags to {len(changed)} file{'s' if len(changed) != 1 else ''} "
+            f"in {len(plan.labels)} album{'s' if len(plan.labels) != 1 else ''}. "
+            "Every write is journaled and can be undone (Edit ▸ Undo Last Run)."
+        )
         if failed:
             summary += f"\n{len(failed)} file(s) cannot be written and will be skipped (see Errors)."
         self.summary = QLabel(summary, wordWrap=True)

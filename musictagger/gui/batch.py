@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from musictagger.gui.tasks import Task
 from musictagger.progress import Progress
@@ -36,10 +37,10 @@ class BatchPlan:
     """What the confirmation shows and :class:`BatchTask` runs: the settings are a snapshot, so
     the batch written is the one the user confirmed (and its id the one checked for resuming)."""
 
-    albums: tuple["Album", ...]
+    albums: tuple[Album, ...]
     roots: tuple[str, ...]
-    config: "Config"
-    packs: tuple["PackInfo", ...]
+    config: Config
+    packs: tuple[PackInfo, ...]
     batch_id: str
     resuming: bool
     albums_done: int  # albums an interrupted earlier attempt already finished (skipped on resume)
@@ -65,7 +66,7 @@ class BatchPrepareTask(Task):
 
     title = "Preparing"
 
-    def __init__(self, engine: "Engine", albums: Sequence["Album"], roots: Sequence[str], config: "Config") -> None:
+    def __init__(self, engine: Engine, albums: Sequence[Album], roots: Sequence[str], config: Config) -> None:
         super().__init__()
         self.engine = engine
         self.albums = tuple(albums)
@@ -99,7 +100,7 @@ class BatchTask(Task):
     title = "Tagging library"
     writes = True
 
-    def __init__(self, engine: "Engine", plan: BatchPlan) -> None:
+    def __init__(self, engine: Engine, plan: BatchPlan) -> None:
         super().__init__()
         self.engine = engine
         self.plan = plan
@@ -107,7 +108,7 @@ class BatchTask(Task):
     def _report(self, p: Progress) -> None:
         self.report(dataclasses.replace(p, stage=BATCH_STAGE) if p.stage == "suggest" else p)
 
-    def execute(self) -> "BatchSummary":
+    def execute(self) -> BatchSummary:
         from musictagger.journal import Journal
         from musictagger.watch import WatchState
         from musictagger.watch.batch import run_batch
@@ -116,7 +117,15 @@ class BatchTask(Task):
         with self.engine.exclusive(cancel=self.cancel_token, progress=self.report), Journal() as journal:
             state = WatchState()
             try:
-                return run_batch(self.plan.albums, self.plan.roots, suggester, journal, state, self.plan.config,
-                                 progress=self._report, cancel=self.cancel_token)
+                return run_batch(
+                    self.plan.albums,
+                    self.plan.roots,
+                    suggester,
+                    journal,
+                    state,
+                    self.plan.config,
+                    progress=self._report,
+                    cancel=self.cancel_token,
+                )
             finally:
                 state.close()

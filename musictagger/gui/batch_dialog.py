@@ -37,11 +37,15 @@ def describe_plan(plan: BatchPlan) -> str:
         "</ul>",
     ]
     if plan.resuming:
-        lines.append(f"<p><b>An earlier batch with these folders and settings was interrupted</b>: it will resume, "
-                     f"skipping the {_plural(plan.albums_done, 'album')} it had finished.</p>")
-    lines.append("<p>The batch is resumable: if it is stopped (Stop) or the app quits, running it again continues "
-                 "where it stopped. Every write is journaled and the whole run can be undone "
-                 "(Edit ▸ History of Runs).</p>")
+        lines.append(
+            f"<p><b>An earlier batch with these folders and settings was interrupted</b>: it will resume, "
+            f"skipping the {_plural(plan.albums_done, 'album')} it had finished.</p>"
+        )
+    lines.append(
+        "<p>The batch is resumable: if it is stopped (Stop) or the app quits, running it again continues "
+        "where it stopped. Every write is journaled and the whole run can be undone "
+        "(Edit ▸ History of Runs).</p>"
+    )
     return "".join(lines)
 
 
@@ -55,8 +59,9 @@ class BatchConfirmDialog(QDialog):
         self.text.setObjectName("dialogText")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         verb = "Resume" if plan.resuming else "Tag"
-        self.start_button = buttons.addButton(f"{verb} {_plural(len(plan.albums), 'Album')}",
-                                              QDialogButtonBox.ButtonRole.AcceptRole)
+        self.start_button = buttons.addButton(
+            f"{verb} {_plural(len(plan.albums), 'Album')}", QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.start_button.setEnabled(bool(plan.albums))
         self.start_button.setDefault(True)
         buttons.accepted.connect(self.accept)

@@ -62,8 +62,13 @@ def paint_chip(painter: QPainter, rect: QRectF, chip: Chip, palette: QPalette, f
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     if chip.accepted:
-        painter.setPen(QPen(fill.darker(140) if not is_dark(palette) else fill.lighter(150), 1,
-                            Qt.PenStyle.DashLine if chip.added else Qt.PenStyle.SolidLine))
+        painter.setPen(
+            QPen(
+                fill.darker(140) if not is_dark(palette) else fill.lighter(150),
+                1,
+                Qt.PenStyle.DashLine if chip.added else Qt.PenStyle.SolidLine,
+            )
+        )
         painter.setBrush(fill)
         text_color = chip_text_color(fill)
     else:

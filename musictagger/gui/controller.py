@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 import os
-from typing import TYPE_CHECKING, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -170,7 +171,7 @@ class LibraryController(QObject):
         self._start(task)
         return True
 
-    def _on_scanned(self, result: "ScanResult") -> None:
+    def _on_scanned(self, result: ScanResult) -> None:
         self.model.set_albums(result.albums)
         self.errors.emit([ErrorItem("scan", e.path, e.message) for e in result.errors])
         tracks = sum(len(a.tracks) for a in result.albums)
@@ -220,9 +221,10 @@ class LibraryController(QObject):
     def _on_engine_info(self, info: EngineInfo) -> None:
         self.engine_loaded.emit(info)
 
-    def _on_suggestion(self, result: "AlbumSuggestions") -> None:
-        self.model.set_result(result, min_confidence=self.config.inference.min_confidence,
-                              write_parents=self.config.tags.write_parents)
+    def _on_suggestion(self, result: AlbumSuggestions) -> None:
+        self.model.set_result(
+            result, min_confidence=self.config.inference.min_confidence, write_parents=self.config.tags.write_parents
+        )
         if result.errors:
             self.errors.emit([ErrorItem("suggest", path, msg) for path, msg in result.errors])
         self.entry_changed.emit(result.key)
@@ -239,7 +241,7 @@ class LibraryController(QObject):
         found = (self.model.entry(k) for k in keys)
         return [e for e in found if e is not None]
 
-    def build_changes(self, keys: Sequence[str] | None = None) -> tuple[list["FileChange"], dict[str, list[str]]]:
+    def build_changes(self, keys: Sequence[str] | None = None) -> tuple[list[FileChange], dict[str, list[str]]]:
         """The file changes for the accepted tags of ``keys`` (None: every reviewed, not yet applied album)."""
         from musictagger.pipeline.apply import album_changes, provenance
 
@@ -247,7 +249,7 @@ class LibraryController(QObject):
         if keys is None:
             entries = [e for e in entries if e.status == Status.SUGGESTED or e.review.added]
         packs = self.engine.info.packs if self.engine.info else ()
-        changes: list["FileChange"] = []
+        changes: list[FileChange] = []
         labels: dict[str, list[str]] = {}
         for entry in entries:
             names = entry.pending_labels()
@@ -291,7 +293,7 @@ class LibraryController(QObject):
         task.signals.finished.connect(self._on_written)
         self._start(task)
 
-    def _on_written(self, result: "RunResult") -> None:
+    def _on_written(self, result: RunResult) -> None:
         """Fold an apply's or undo's outcomes into the in-memory library (no rescan needed)."""
         tracks = self._tracks_by_path()
         field_name = self.config.tags.field
@@ -327,7 +329,7 @@ class LibraryController(QObject):
         self.message.emit(f"{verb} {run}{result.changed_count} files changed, {result.failed_count} failed{stopped}")
         self.run_finished.emit(result)
 
-    def _tracks_by_path(self) -> dict[str, tuple[AlbumEntry, "Track"]]:
+    def _tracks_by_path(self) -> dict[str, tuple[AlbumEntry, Track]]:
         return {t.path: (e, t) for e in self.model.entries for t in e.album.tracks}
 
     # ------------------------------------------------------------------ watching folders
@@ -382,8 +384,11 @@ class LibraryController(QObject):
             return  # stopped while it was starting: already closing
         if self.engine.info is not None:
             self.engine_loaded.emit(self.engine.info)
-        mode = (f"auto-apply at ≥ {session.config.watch.auto_apply_min_confidence:.2f}"
-                if session.config.watch.auto_apply else "suggest only")
+        mode = (
+            f"auto-apply at ≥ {session.config.watch.auto_apply_min_confidence:.2f}"
+            if session.config.watch.auto_apply
+            else "suggest only"
+        )
         n = len(session.folders)
         self.message.emit(f"Watching {n} folder{'s' if n != 1 else ''} for new albums ({mode})")
 
@@ -408,7 +413,7 @@ class LibraryController(QObject):
     def _on_watch_failed(self, folder: str, message: str) -> None:
         self.errors.emit([ErrorItem("watch", folder, message)])
 
-    def _on_watch_event(self, event: "AlbumEvent") -> None:
+    def _on_watch_event(self, event: AlbumEvent) -> None:
         """A processed album: notify, report its problems, and rescan its folder into the table."""
         self.watch_event.emit(event)
         problems = []
@@ -428,11 +433,14 @@ class LibraryController(QObject):
     def _on_folder_scanned(self, scan: FolderScan) -> None:
         keys = self.model.merge_albums(scan.folder, scan.result.albums)
         self.errors.emit([ErrorItem("scan", e.path, e.message) for e in scan.result.errors])
-        event: "AlbumEvent | None" = scan.context
+        event: AlbumEvent | None = scan.context
         if event is not None and event.result is not None and self.model.entry(event.result.key) is not None:
             key = event.result.key
-            self.model.set_result(event.result, min_confidence=self.config.inference.min_confidence,
-                                  write_parents=self.config.tags.write_parents)
+            self.model.set_result(
+                event.result,
+                min_confidence=self.config.inference.min_confidence,
+                write_parents=self.config.tags.write_parents,
+            )
             run = event.run
             if run is not None and run.run_id is not None:
                 failures = [o.message for o in run.outcomes if not o.ok]
@@ -471,7 +479,7 @@ class LibraryController(QObject):
         self._start(task)
         return True
 
-    def _on_batch_done(self, summary: "BatchSummary") -> None:
+    def _on_batch_done(self, summary: BatchSummary) -> None:
         write_failures: set[str] = set()
         if summary.run is not None:
             self._on_written(summary.run)  # the table's genres and statuses, write errors

@@ -36,7 +36,7 @@ class AlbumDetail(QWidget):
 
     review_changed = Signal(str)
 
-    def __init__(self, covers: "ThumbnailCache", parent: QWidget | None = None) -> None:
+    def __init__(self, covers: ThumbnailCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.covers = covers
         self._entry: AlbumEntry | None = None
@@ -128,11 +128,15 @@ class AlbumDetail(QWidget):
             return
         a = entry.album
         self.title.setText(a.album or "(no album tag)")
-        self.subtitle.setText(" · ".join(x for x in (a.artist, str(a.year) if a.year else "",
-                                                     f"{len(a.tracks)} tracks", entry.status.label) if x))
+        self.subtitle.setText(
+            " · ".join(
+                x for x in (a.artist, str(a.year) if a.year else "", f"{len(a.tracks)} tracks", entry.status.label) if x
+            )
+        )
         for t in a.tracks:
-            QTreeWidgetItem(self.tracks, [str(t.track or ""), t.title or t.path.rsplit("/", 1)[-1],
-                                          t.format, ", ".join(t.genres)])
+            QTreeWidgetItem(
+                self.tracks, [str(t.track or ""), t.title or t.path.rsplit("/", 1)[-1], t.format, ", ".join(t.genres)]
+            )
         self.tracks.resizeColumnToContents(0)
         self._show_cover()
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
-from musictagger.progress import CancelToken, Cancelled, Progress, ProgressCallback
+from musictagger.progress import Cancelled, CancelToken, Progress, ProgressCallback
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config
@@ -30,8 +31,8 @@ class EngineInfo:
     """What the status bar and the About dialog show about the loaded models."""
 
     device_name: str
-    packs: tuple["PackInfo", ...]
-    model_packs: tuple["ModelPack", ...]
+    packs: tuple[PackInfo, ...]
+    model_packs: tuple[ModelPack, ...]
 
     @property
     def packs_text(self) -> str:
@@ -41,16 +42,17 @@ class EngineInfo:
 class Engine:
     """Holds one :class:`Suggester`; :meth:`reset` drops it when the settings that shape it change."""
 
-    def __init__(self, config: "Config") -> None:
+    def __init__(self, config: Config) -> None:
         self._config = config
         self._lock = threading.Lock()  # guards building the suggester
         self._run_lock = threading.Lock()  # held while a suggester runs (see exclusive())
-        self._suggester: "Suggester | None" = None
+        self._suggester: Suggester | None = None
         self.info: EngineInfo | None = None
 
     @contextlib.contextmanager
-    def exclusive(self, *, cancel: CancelToken | None = None,
-                  progress: ProgressCallback | None = None) -> Iterator[None]:
+    def exclusive(
+        self, *, cancel: CancelToken | None = None, progress: ProgressCallback | None = None
+    ) -> Iterator[None]:
         """Hold the right to run the models (a suggester from :meth:`get`) for the ``with`` body.
 
         The lock is per engine, not per suggester: after :meth:`reset` an old suggester still in
@@ -69,13 +71,13 @@ class Engine:
         finally:
             self._run_lock.release()
 
-    def reset(self, config: "Config") -> None:
+    def reset(self, config: Config) -> None:
         with self._lock:
             self._config = config
             self._suggester = None
             self.info = None
 
-    def get(self) -> "Suggester":
+    def get(self) -> Suggester:
         """The loaded suggester (selecting packs, importing torch and loading weights the first time)."""
         with self._lock:
             if self._suggester is None:

@@ -38,7 +38,9 @@ class EvidenceDelegate(QStyledItemDelegate):
         accepted = index.data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
         check = QStyleOptionButton()
         check.rect = self._check_rect(opt.rect)
-        check.state = QStyle.StateFlag.State_Enabled | (QStyle.StateFlag.State_On if accepted else QStyle.StateFlag.State_Off)
+        check.state = QStyle.StateFlag.State_Enabled | (
+            QStyle.StateFlag.State_On if accepted else QStyle.StateFlag.State_Off
+        )
         style.drawPrimitive(QStyle.PrimitiveElement.PE_IndicatorCheckBox, check, painter, opt.widget)
 
         fm = QFontMetrics(opt.font)
@@ -46,7 +48,9 @@ class EvidenceDelegate(QStyledItemDelegate):
         chip_w = min(fm.horizontalAdvance(label + " 100%") + 16, opt.rect.width() - BAR_WIDTH - 60)
         x = check.rect.right() + 8
         chip_rect = QRectF(x, opt.rect.center().y() - (fm.height() + 6) / 2, max(chip_w, 40), fm.height() + 6)
-        paint_chip(painter, chip_rect, Chip(label, row.confidence, accepted, added=row.confidence is None), opt.palette, fm)
+        paint_chip(
+            painter, chip_rect, Chip(label, row.confidence, accepted, added=row.confidence is None), opt.palette, fm
+        )
 
         bars_x = opt.rect.right() - BAR_WIDTH - 52
         if row.confidence is not None and bars_x > chip_rect.right():
@@ -56,12 +60,17 @@ class EvidenceDelegate(QStyledItemDelegate):
             self._bar(painter, opt.palette, fm, QRectF(bars_x, top + h, BAR_WIDTH + 48, h), "audio", row.audio)
 
     @staticmethod
-    def _bar(painter: QPainter, palette: QPalette, fm: QFontMetrics, rect: QRectF, name: str, value: float | None) -> None:
+    def _bar(
+        painter: QPainter, palette: QPalette, fm: QFontMetrics, rect: QRectF, name: str, value: float | None
+    ) -> None:
         painter.save()
         text_w = 44
         painter.setPen(palette.color(QPalette.ColorRole.Text))
-        painter.drawText(QRectF(rect.left(), rect.top(), text_w, rect.height()),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+        painter.drawText(
+            QRectF(rect.left(), rect.top(), text_w, rect.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            name,
+        )
         track = QRectF(rect.left() + text_w, rect.center().y() - 3, BAR_WIDTH, 6)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(Qt.PenStyle.NoPen)
@@ -69,7 +78,9 @@ class EvidenceDelegate(QStyledItemDelegate):
         painter.drawRoundedRect(track, 3, 3)
         if value is not None:
             painter.setBrush(confidence_color(value, palette))
-            filled = QRectF(track.left(), track.top(), max(3.0, track.width() * max(0.0, min(1.0, value))), track.height())
+            filled = QRectF(
+                track.left(), track.top(), max(3.0, track.width() * max(0.0, min(1.0, value))), track.height()
+            )
             painter.drawRoundedRect(filled, 3, 3)
         painter.restore()
 
@@ -77,6 +88,7 @@ class EvidenceDelegate(QStyledItemDelegate):
         """A click anywhere on the row toggles it (the whole row is the target, not just the box)."""
         if event.type() == QEvent.Type.MouseButtonRelease and event.button() == Qt.MouseButton.LeftButton:
             accepted = index.data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
-            return model.setData(index, Qt.CheckState.Unchecked if accepted else Qt.CheckState.Checked,
-                                 Qt.ItemDataRole.CheckStateRole)
+            return model.setData(
+                index, Qt.CheckState.Unchecked if accepted else Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole
+            )
         return False

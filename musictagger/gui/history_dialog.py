@@ -63,8 +63,10 @@ class HistoryDialog(QDialog):
             status = run.status + (f", undone by run {run.undone_by}" if run.undone_by else "")
             if run.undoes_run:
                 status += f" (undoes run {run.undoes_run})"
-            item = QTreeWidgetItem(self.tree, [str(run.id), run.kind, run.started.replace("T", " ")[:19],
-                                               str(run.files), str(run.failed), status])
+            item = QTreeWidgetItem(
+                self.tree,
+                [str(run.id), run.kind, run.started.replace("T", " ")[:19], str(run.files), str(run.failed), status],
+            )
             item.setData(0, Qt.ItemDataRole.UserRole, run)
         for col in range(self.tree.columnCount()):
             self.tree.resizeColumnToContents(col)
@@ -86,8 +88,9 @@ class HistoryDialog(QDialog):
 
     def _update_buttons(self) -> None:
         run = self.selected_run()
-        self.undo_button.setEnabled(run is not None and run.files > 0 and run.undone_by is None
-                                    and run.status != "running")
+        self.undo_button.setEnabled(
+            run is not None and run.files > 0 and run.undone_by is None and run.status != "running"
+        )
 
     def _undo(self) -> None:
         run = self.selected_run()

@@ -40,7 +40,7 @@ def gui_executable() -> str:
 
 def _desktop_entry(template: str, exec_path: str) -> str:
     """The shipped entry with Exec/TryExec pointing at ``exec_path`` (quoted per the spec)."""
-    quoted = f'"{exec_path}"' if any(c in exec_path for c in ' \t"\'\\') else exec_path
+    quoted = f'"{exec_path}"' if any(c in exec_path for c in " \t\"'\\") else exec_path
     lines = []
     for line in template.splitlines():
         if line.startswith("Exec="):
@@ -64,8 +64,9 @@ def install(target: Path | None = None, exec_path: str | None = None, *, refresh
     for folder in (apps, icons, meta):
         folder.mkdir(parents=True, exist_ok=True)
     written = [apps / DESKTOP_FILE, icons / ICON_FILE, meta / METAINFO_FILE]
-    written[0].write_text(_desktop_entry((source / DESKTOP_FILE).read_text(encoding="utf-8"), exec_path),
-                          encoding="utf-8")
+    written[0].write_text(
+        _desktop_entry((source / DESKTOP_FILE).read_text(encoding="utf-8"), exec_path), encoding="utf-8"
+    )
     shutil.copyfile(source / ICON_FILE, written[1])
     shutil.copyfile(source / METAINFO_FILE, written[2])
     if refresh:
@@ -80,8 +81,12 @@ def _run_if_present(tool: str, *args: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m musictagger.gui.install_desktop", description=__doc__.splitlines()[0])
-    parser.add_argument("--prefix", type=Path, help="data folder to install into (default: $XDG_DATA_HOME or ~/.local/share)")
+    parser = argparse.ArgumentParser(
+        prog="python -m musictagger.gui.install_desktop", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--prefix", type=Path, help="data folder to install into (default: $XDG_DATA_HOME or ~/.local/share)"
+    )
     parser.add_argument("--exec", dest="exec_path", help="command for Exec= (default: the installed musictagger-gui)")
     args = parser.parse_args(argv)
     for path in install(args.prefix, args.exec_path):

@@ -40,11 +40,16 @@ class Review:
     added: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_result(cls, result: "AlbumSuggestions", *, min_confidence: float, write_parents: bool,
-                    keep_added: list[str] | None = None) -> "Review":
+    def from_result(
+        cls,
+        result: AlbumSuggestions,
+        *,
+        min_confidence: float,
+        write_parents: bool,
+        keep_added: list[str] | None = None,
+    ) -> Review:
         accepted = {
-            s.name: (write_parents if s.implied else s.confidence >= min_confidence)
-            for s in result.suggestions
+            s.name: (write_parents if s.implied else s.confidence >= min_confidence) for s in result.suggestions
         }
         return cls(accepted, list(keep_added or []))
 
@@ -77,7 +82,7 @@ class Review:
         self.added.append(name)
         return True
 
-    def labels(self, result: "AlbumSuggestions | None") -> list[str]:
+    def labels(self, result: AlbumSuggestions | None) -> list[str]:
         """What Apply writes: accepted suggestions in ranking order, then the added tags."""
         names = [s.name for s in result.suggestions if self.accepted.get(s.name)] if result else []
         seen = {n.casefold() for n in names}
@@ -93,9 +98,9 @@ class Review:
 class AlbumEntry:
     """One row of the library: the scanned album, its suggestions and the pending review."""
 
-    album: "Album"
+    album: Album
     status: Status = Status.NEW
-    result: "AlbumSuggestions | None" = None
+    result: AlbumSuggestions | None = None
     review: Review = field(default_factory=Review)
     message: str = ""  # the last error, for the tooltip
 
@@ -112,7 +117,7 @@ class AlbumEntry:
             return list(seen.values())
         return self.album.genres
 
-    def suggestions(self) -> list["Suggestion"]:
+    def suggestions(self) -> list[Suggestion]:
         return list(self.result.suggestions) if self.result else []
 
     def pending_labels(self) -> list[str]:

@@ -24,8 +24,11 @@ from PySide6.QtWidgets import (
 
 from musictagger.config import Config
 
-PACK_CHOICES = [("both", "Bundled and learned from my library"), ("bundled", "Bundled only"),
-                ("user", "Learned from my library only")]
+PACK_CHOICES = [
+    ("both", "Bundled and learned from my library"),
+    ("bundled", "Bundled only"),
+    ("user", "Learned from my library only"),
+]
 
 
 def _combo(choices: list[tuple[str, str]], current: str, *, editable: bool = False) -> QComboBox:
@@ -106,7 +109,9 @@ class SettingsDialog(QDialog):
         self._config = copy.deepcopy(config)
         t, i, w = self._config.tags, self._config.inference, self._config.watch
 
-        self.mode = _combo([("merge", "Merge with the genres already there"), ("replace", "Replace the genres")], t.mode)
+        self.mode = _combo(
+            [("merge", "Merge with the genres already there"), ("replace", "Replace the genres")], t.mode
+        )
         self.field = _combo([("genre", "Genre"), ("style", "Style (keep Genre broad)")], t.field)
         self.max_genres = _int_spin(t.max_genres, 0, 50, "No limit")
         self.write_parents = QCheckBox("Also write parent genres (Black Metal → Metal)")
@@ -119,8 +124,16 @@ class SettingsDialog(QDialog):
         self.keep_mtime = QCheckBox("Keep the files' modification time")
         self.keep_mtime.setChecked(t.keep_mtime)
 
-        self.device = _combo([("auto", "Automatic (GPU if available)"), ("cpu", "CPU"), ("cuda", "CUDA GPU"),
-                              ("mps", "Apple GPU (MPS)")], i.device, editable=True)
+        self.device = _combo(
+            [
+                ("auto", "Automatic (GPU if available)"),
+                ("cpu", "CPU"),
+                ("cuda", "CUDA GPU"),
+                ("mps", "Apple GPU (MPS)"),
+            ],
+            i.device,
+            editable=True,
+        )
         self.packs = _combo(PACK_CHOICES, i.packs, editable=True)
         self.min_confidence = _spin(i.min_confidence, 0.0, 1.0)
         self.top_k = _int_spin(i.top_k, 0, 50, "No limit")
@@ -131,14 +144,36 @@ class SettingsDialog(QDialog):
         self.auto_threshold = _spin(w.auto_apply_min_confidence, 0.0, 1.0)
 
         tabs = QTabWidget()
-        tabs.addTab(self._form(("Write mode", self.mode), ("Target field", self.field),
-                               ("Max genres", self.max_genres), ("", self.write_parents),
-                               ("MP3 tags", self.id3_version), ("ID3v2.3 separator", self.separator),
-                               ("", self.provenance), ("", self.keep_mtime)), "Tags")
-        tabs.addTab(self._form(("Device", self.device), ("Model packs", self.packs),
-                               ("Min confidence", self.min_confidence), ("Top suggestions", self.top_k)), "Suggestions")
-        tabs.addTab(self._form(("Watched folders", self.watch_folders), ("", self.auto_apply),
-                               ("Auto-apply threshold", self.auto_threshold)), "Watch")
+        tabs.addTab(
+            self._form(
+                ("Write mode", self.mode),
+                ("Target field", self.field),
+                ("Max genres", self.max_genres),
+                ("", self.write_parents),
+                ("MP3 tags", self.id3_version),
+                ("ID3v2.3 separator", self.separator),
+                ("", self.provenance),
+                ("", self.keep_mtime),
+            ),
+            "Tags",
+        )
+        tabs.addTab(
+            self._form(
+                ("Device", self.device),
+                ("Model packs", self.packs),
+                ("Min confidence", self.min_confidence),
+                ("Top suggestions", self.top_k),
+            ),
+            "Suggestions",
+        )
+        tabs.addTab(
+            self._form(
+                ("Watched folders", self.watch_folders),
+                ("", self.auto_apply),
+                ("Auto-apply threshold", self.auto_threshold),
+            ),
+            "Watch",
+        )
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)

@@ -8,9 +8,16 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWi
 from musictagger.progress import Progress
 
 STAGE_NAMES = {
-    "scan": "Scanning", "suggest": "Suggesting", "load": "Loading models", "write": "Writing tags",
-    "undo": "Undoing", "train": "Learning", "decode": "Decoding", "infer": "Inferring",
-    "wait": "Waiting", "batch": "Tagging library",
+    "scan": "Scanning",
+    "suggest": "Suggesting",
+    "load": "Loading models",
+    "write": "Writing tags",
+    "undo": "Undoing",
+    "train": "Learning",
+    "decode": "Decoding",
+    "infer": "Inferring",
+    "wait": "Waiting",
+    "batch": "Tagging library",
 }
 
 #: How long a watcher notification stays in the status bar when there is no system tray.

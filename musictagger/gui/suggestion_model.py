@@ -68,8 +68,11 @@ class SuggestionListModel(QAbstractListModel):
         if self._entry is None or not 0 <= row < len(self._rows):
             return
         accepted = self._entry.review.is_accepted(self._rows[row].name)
-        self.setData(self.index(row), Qt.CheckState.Unchecked if accepted else Qt.CheckState.Checked,
-                     Qt.ItemDataRole.CheckStateRole)
+        self.setData(
+            self.index(row),
+            Qt.CheckState.Unchecked if accepted else Qt.CheckState.Checked,
+            Qt.ItemDataRole.CheckStateRole,
+        )
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from musictagger.errors import MusictaggerError
-from musictagger.progress import CancelToken, Cancelled, Progress
+from musictagger.progress import Cancelled, CancelToken, Progress
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config, TagsConfig
@@ -147,7 +148,7 @@ class TaskRunner(QObject):
 class ScanTask(Task):
     title = "Scanning"
 
-    def __init__(self, roots: Sequence[str], config: "Config") -> None:
+    def __init__(self, roots: Sequence[str], config: Config) -> None:
         super().__init__()
         self.roots = list(roots)
         self.config = config
@@ -163,7 +164,7 @@ class FolderScan:
     """A rescan of one album folder, with whatever asked for it handed back (the watcher's event)."""
 
     folder: str
-    result: "ScanResult"
+    result: ScanResult
     context: Any = None
 
 
@@ -176,7 +177,7 @@ class FolderScanTask(Task):
 
     title = "Scanning"
 
-    def __init__(self, folder: str, config: "Config", context: Any = None) -> None:
+    def __init__(self, folder: str, config: Config, context: Any = None) -> None:
         super().__init__()
         self.folder = folder
         self.config = config
@@ -203,7 +204,7 @@ class SuggestTask(Task):
 
     title = "Suggesting"
 
-    def __init__(self, engine: "Engine", albums: Sequence["Album"]) -> None:
+    def __init__(self, engine: Engine, albums: Sequence[Album]) -> None:
         super().__init__()
         self.engine = engine
         self.albums = list(albums)
@@ -224,12 +225,12 @@ class SuggestTask(Task):
 class ApplyPlan:
     """What Apply would write, read back from the files by a dry run; the confirmation shows ``preview``."""
 
-    changes: list["FileChange"]
-    preview: "RunResult"
+    changes: list[FileChange]
+    preview: RunResult
     labels: dict[str, list[str]]  # album key -> the names to write
 
     @property
-    def changed(self) -> list["FileOutcome"]:
+    def changed(self) -> list[FileOutcome]:
         return [o for o in self.preview.outcomes if o.changed]
 
 
@@ -238,7 +239,7 @@ class WarmUpTask(Task):
 
     title = "Loading models"
 
-    def __init__(self, engine: "Engine") -> None:
+    def __init__(self, engine: Engine) -> None:
         super().__init__()
         self.engine = engine
 
@@ -263,7 +264,7 @@ class PreviewTask(Task):
 
     title = "Preparing"
 
-    def __init__(self, changes: Sequence["FileChange"], config: "TagsConfig", labels: dict[str, list[str]]) -> None:
+    def __init__(self, changes: Sequence[FileChange], config: TagsConfig, labels: dict[str, list[str]]) -> None:
         super().__init__()
         self.changes = list(changes)
         self.config = config
@@ -273,8 +274,14 @@ class PreviewTask(Task):
         from musictagger.journal import Journal
 
         with Journal() as journal:
-            preview = journal.apply(self.changes, kind=APPLY_KIND, config=self.config, dry_run=True,
-                                    progress=self.report, cancel=self.cancel_token)
+            preview = journal.apply(
+                self.changes,
+                kind=APPLY_KIND,
+                config=self.config,
+                dry_run=True,
+                progress=self.report,
+                cancel=self.cancel_token,
+            )
         return ApplyPlan(self.changes, preview, self.labels)
 
 
@@ -282,7 +289,7 @@ class ApplyTask(Task):
     title = "Writing tags"
     writes = True
 
-    def __init__(self, changes: Sequence["FileChange"], config: "TagsConfig", meta: dict) -> None:
+    def __init__(self, changes: Sequence[FileChange], config: TagsConfig, meta: dict) -> None:
         super().__init__()
         self.changes = list(changes)
         self.config = config
@@ -292,8 +299,14 @@ class ApplyTask(Task):
         from musictagger.journal import Journal
 
         with Journal() as journal:
-            return journal.apply(self.changes, kind=APPLY_KIND, config=self.config, meta=self.meta,
-                                 progress=self.report, cancel=self.cancel_token)
+            return journal.apply(
+                self.changes,
+                kind=APPLY_KIND,
+                config=self.config,
+                meta=self.meta,
+                progress=self.report,
+                cancel=self.cancel_token,
+            )
 
 
 class UndoTask(Task):

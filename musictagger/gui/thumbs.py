@@ -14,14 +14,14 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Qt, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.library import Album
 
 
-def cover_cache_name(album: "Album", size: int) -> str | None:
+def cover_cache_name(album: Album, size: int) -> str | None:
     """The disk-cache file name for an album's cover at ``size``; None when it has no cover."""
     from musictagger.pipeline.engine import cover_identity
 
@@ -38,7 +38,7 @@ class _Signals(QObject):
 
 
 class _ThumbJob(QRunnable):
-    def __init__(self, album: "Album", size: int, folder: Path | None, signals: _Signals) -> None:
+    def __init__(self, album: Album, size: int, folder: Path | None, signals: _Signals) -> None:
         super().__init__()
         self.album, self.size, self.folder, self.signals = album, size, folder, signals
 
@@ -66,8 +66,9 @@ class _ThumbJob(QRunnable):
         image = QImage.fromData(loaded[0])
         if image.isNull():
             return None
-        image = image.scaled(self.size, self.size, Qt.AspectRatioMode.KeepAspectRatio,
-                             Qt.TransformationMode.SmoothTransformation)
+        image = image.scaled(
+            self.size, self.size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
         if disk is not None:
             try:
                 disk.parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +97,7 @@ class ThumbnailCache(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
 
-    def get(self, album: "Album") -> QPixmap | None:
+    def get(self, album: Album) -> QPixmap | None:
         """The thumbnail if known (None while loading or when the album has no cover)."""
         key = album.key
         if key in self._memory:

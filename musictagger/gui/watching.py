@@ -18,12 +18,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from musictagger.gui.tasks import Task
-from musictagger.progress import CancelToken, Cancelled, Progress
+from musictagger.progress import Cancelled, CancelToken, Progress
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 WATCH_KIND = "watch"
 
 
-def watch_folders(config: "Config") -> tuple[list[str], bool]:
+def watch_folders(config: Config) -> tuple[list[str], bool]:
     """The folders to watch and whether they are the library's: ``[watch] folders`` when set,
     else the library roots (so that turning watching on does something useful with no setup)."""
     if config.watch.folders:
@@ -44,11 +45,18 @@ def watch_folders(config: "Config") -> tuple[list[str], bool]:
     return list(config.library.roots), True
 
 
-def watch_settings(config: "Config") -> tuple:
+def watch_settings(config: Config) -> tuple:
     """Everything a running watcher was built from: when it changes, the watcher is restarted."""
     w = config.watch
-    return (tuple(watch_folders(config)[0]), w.quiet_seconds, w.auto_apply, w.auto_apply_min_confidence,
-            config.tags, config.inference, config.fusion)
+    return (
+        tuple(watch_folders(config)[0]),
+        w.quiet_seconds,
+        w.auto_apply,
+        w.auto_apply_min_confidence,
+        config.tags,
+        config.inference,
+        config.fusion,
+    )
 
 
 class WatchSignals(QObject):
@@ -61,7 +69,7 @@ class WatchSignals(QObject):
 class WatchSession:
     """One running :class:`FolderWatcher` over ``folders`` and the resources it owns."""
 
-    def __init__(self, engine: "Engine", config: "Config", folders: Sequence[str], signals: WatchSignals) -> None:
+    def __init__(self, engine: Engine, config: Config, folders: Sequence[str], signals: WatchSignals) -> None:
         self.engine = engine
         self.config = config
         self.folders = list(folders)
@@ -71,7 +79,7 @@ class WatchSession:
         #: When watching was asked for: albums that arrive from now on are new, even those copied in
         #: while the models load (before the watch is armed), never part of a first baseline.
         self.requested_at = time.time()
-        self.watcher: "FolderWatcher | None" = None
+        self.watcher: FolderWatcher | None = None
         self._resources: list = []  # state, index, journal: closed after the watcher stopped
         self._processor = None
         self._life = threading.RLock()  # open() and close() never overlap (a stop while starting)
@@ -105,11 +113,18 @@ class WatchSession:
         self._resources.append(journal)
         w = self.config.watch
         self._processor = AlbumProcessor(
-            self.config, suggester, index, journal, state, auto_apply=w.auto_apply,
-            min_confidence=w.auto_apply_min_confidence, notify=self.signals.event.emit,
+            self.config,
+            suggester,
+            index,
+            journal,
+            state,
+            auto_apply=w.auto_apply,
+            min_confidence=w.auto_apply_min_confidence,
+            notify=self.signals.event.emit,
         )
-        self.watcher = FolderWatcher(self.folders, self._process, state=state, quiet_seconds=w.quiet_seconds,
-                                     baseline_before=self.requested_at)
+        self.watcher = FolderWatcher(
+            self.folders, self._process, state=state, quiet_seconds=w.quiet_seconds, baseline_before=self.requested_at
+        )
         self.watcher.start()  # also walks the folders for what changed while not watching (or starting)
         for root, message in self.watcher.errors:  # e.g. a folder that cannot be watched
             self.signals.failed.emit(root, message)

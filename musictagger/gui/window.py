@@ -77,8 +77,9 @@ class MainWindow(QMainWindow):
     Without ``config`` the saved settings are read (when the body is built); problems with them
     go to the errors panel and the defaults are used."""
 
-    def __init__(self, config: "Config | None" = None, parent: QWidget | None = None, *,
-                 progressive: bool = False) -> None:
+    def __init__(
+        self, config: Config | None = None, parent: QWidget | None = None, *, progressive: bool = False
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("musictagger")
         self.setWindowIcon(app_icon())
@@ -88,10 +89,10 @@ class MainWindow(QMainWindow):
         self.built = False
         self._pending_start: list[str] | None = None
         self._pending_errors: list[tuple[str, str, str]] = []
-        self.engine_info: "EngineInfo | None" = None
-        self.apply_dialog: "ApplyDialog | None" = None
-        self.batch_dialog: "BatchConfirmDialog | None" = None
-        self.batch_summary: "BatchSummaryDialog | None" = None
+        self.engine_info: EngineInfo | None = None
+        self.apply_dialog: ApplyDialog | None = None
+        self.batch_dialog: BatchConfirmDialog | None = None
+        self.batch_summary: BatchSummaryDialog | None = None
         self.tray: QSystemTrayIcon | None = None  # shown while watching, where the desktop has a tray
         self._settings = QSettings(str(app_dirs().config / "window.ini"), QSettings.Format.IniFormat)
 
@@ -196,8 +197,14 @@ class MainWindow(QMainWindow):
         header.setSectionsMovable(True)
         header.setHighlightSections(False)
         header.resizeSection(Column.COVER, THUMB_SIZE + 12)
-        for col, width in ((Column.ARTIST, 170), (Column.ALBUM, 200), (Column.YEAR, 50), (Column.TRACKS, 55),
-                           (Column.GENRES, 180), (Column.SUGGESTED, 300)):
+        for col, width in (
+            (Column.ARTIST, 170),
+            (Column.ALBUM, 200),
+            (Column.YEAR, 50),
+            (Column.TRACKS, 55),
+            (Column.GENRES, 180),
+            (Column.SUGGESTED, 300),
+        ):
             header.resizeSection(col, width)
         header.setStretchLastSection(True)
         for col in (Column.GENRES, Column.SUGGESTED):
@@ -310,7 +317,7 @@ class MainWindow(QMainWindow):
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
 
     # ------------------------------------------------------------------ start and state
-    def _load_config(self) -> "Config":
+    def _load_config(self) -> Config:
         from musictagger.config import Config, load_config
         from musictagger.errors import ConfigError
 
@@ -423,10 +430,10 @@ class MainWindow(QMainWindow):
             self.detail.refresh()
 
     # ------------------------------------------------------------------ status
-    def _on_progress(self, p: "Progress") -> None:
+    def _on_progress(self, p: Progress) -> None:
         self.status.show_progress(p)
 
-    def _on_engine(self, info: "EngineInfo") -> None:
+    def _on_engine(self, info: EngineInfo) -> None:
         self.engine_info = info
         self.status.set_engine(info.device_name, info.packs_text)
 
@@ -487,7 +494,7 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
-    def _on_watch_event(self, event: "AlbumEvent") -> None:
+    def _on_watch_event(self, event: AlbumEvent) -> None:
         """A notification per processed album: the tray's balloon where there is one, else the status bar."""
         text = event.describe(undo_hint="undo: Edit ▸ History of Runs")
         self.status.add_watch_event(text)
@@ -501,18 +508,23 @@ class MainWindow(QMainWindow):
         folders, from_library = self.controller.watched_folders()
         shortcut = self.actions.watch.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         if from_library:
-            where = ("the library folders (no watch folders are set in Settings ▸ Watch)" if folders
-                     else "the library folders (none yet: add a music folder first)")
+            where = (
+                "the library folders (no watch folders are set in Settings ▸ Watch)"
+                if folders
+                else "the library folders (none yet: add a music folder first)"
+            )
         else:
             where = ", ".join(folders)
         mode = "and tag them" if self.controller.config.watch.auto_apply else "and suggest genres for them"
-        tip = (f"Watch {where} for new albums {mode} ({shortcut}). "
-               "On start, albums changed since the last watch are processed too.")
+        tip = (
+            f"Watch {where} for new albums {mode} ({shortcut}). "
+            "On start, albums changed since the last watch are processed too."
+        )
         self.actions.watch.setToolTip(tip)
         self.actions.watch.setStatusTip(tip)
 
     # ------------------------------------------------------------------ tagging the whole library
-    def confirm_batch(self, plan: "BatchPlan") -> None:
+    def confirm_batch(self, plan: BatchPlan) -> None:
         from musictagger.gui.batch_dialog import BatchConfirmDialog
 
         if self.batch_dialog is not None:
@@ -521,7 +533,7 @@ class MainWindow(QMainWindow):
         self.batch_dialog.accepted.connect(lambda p=plan: self.controller.run_batch(p))
         self.batch_dialog.open()
 
-    def show_batch_summary(self, summary: "BatchSummary") -> None:
+    def show_batch_summary(self, summary: BatchSummary) -> None:
         from musictagger.gui.batch_dialog import BatchSummaryDialog
 
         if self.batch_summary is not None:
@@ -536,7 +548,7 @@ class MainWindow(QMainWindow):
         if folder:
             self.controller.add_roots([folder])
 
-    def confirm_apply(self, plan: "ApplyPlan") -> None:
+    def confirm_apply(self, plan: ApplyPlan) -> None:
         from musictagger.gui.apply_dialog import ApplyDialog
 
         self.apply_dialog = ApplyDialog(plan, self)

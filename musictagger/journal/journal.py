@@ -88,8 +88,9 @@ def _config_from_json(text: str | None) -> TagsConfig | None:
 class _LazyRun:
     """A run row created on first need, so that a run that writes nothing leaves no trace."""
 
-    def __init__(self, journal: "Journal", kind: str, meta: dict[str, Any], config: TagsConfig,
-                 undoes_run: int | None = None) -> None:
+    def __init__(
+        self, journal: Journal, kind: str, meta: dict[str, Any], config: TagsConfig, undoes_run: int | None = None
+    ) -> None:
         self._journal, self.kind, self._meta, self._config = journal, kind, meta, config
         self._undoes_run = undoes_run
         self.id: int | None = None
@@ -156,7 +157,7 @@ class Journal:
                 self._conn.close()
                 self._conn = None
 
-    def __enter__(self) -> "Journal":
+    def __enter__(self) -> Journal:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -180,8 +181,9 @@ class Journal:
     def runs(self, limit: int | None = None) -> list[RunInfo]:
         """Runs, newest first."""
         with self._lock:
-            rows = self._db.execute(self._RUN_QUERY + " ORDER BY r.id DESC LIMIT ?",
-                                    (-1 if limit is None else limit,)).fetchall()
+            rows = self._db.execute(
+                self._RUN_QUERY + " ORDER BY r.id DESC LIMIT ?", (-1 if limit is None else limit,)
+            ).fetchall()
         return [self._run_info(r) for r in rows]
 
     def run(self, run_id: int) -> RunInfo:
@@ -196,13 +198,23 @@ class Journal:
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, run_id, path, status, old, new, identity_before, identity_after, message,"
-                " temp_path, undoes_entry FROM entries WHERE run_id = ? ORDER BY id", (run_id,)
+                " temp_path, undoes_entry FROM entries WHERE run_id = ? ORDER BY id",
+                (run_id,),
             ).fetchall()
         return [
-            JournalEntry(eid, rid, path, status, json.loads(old), json.loads(new),
-                         FileIdentity.from_dict(json.loads(ib)) if ib else None,
-                         FileIdentity.from_dict(json.loads(ia)) if ia else None,
-                         msg, tmp, undoes)
+            JournalEntry(
+                eid,
+                rid,
+                path,
+                status,
+                json.loads(old),
+                json.loads(new),
+                FileIdentity.from_dict(json.loads(ib)) if ib else None,
+                FileIdentity.from_dict(json.loads(ia)) if ia else None,
+                msg,
+                tmp,
+                undoes,
+            )
             for eid, rid, path, status, old, new, ib, ia, msg, tmp, undoes in rows
         ]
 
@@ -211,8 +223,10 @@ class Journal:
         files not undone (an undo run counts: undoing it re-applies what it reverted)."""
         sql = "SELECT MAX(id) FROM runs r"
         if undoable_only:
-            sql += (" WHERE r.status != 'running' AND EXISTS"
-                    " (SELECT 1 FROM entries e WHERE e.run_id = r.id AND e.status = 'done')")
+            sql += (
+                " WHERE r.status != 'running' AND EXISTS"
+                " (SELECT 1 FROM entries e WHERE e.run_id = r.id AND e.status = 'done')"
+            )
         with self._lock:
             return self._db.execute(sql).fetchone()[0]
 
@@ -231,8 +245,17 @@ class Journal:
         with self._tx(durable=True) as db:
             db.execute("UPDATE runs SET status = ?, finished = ? WHERE id = ?", (status, _now(), run_id))
 
-    def _record_pending(self, entry_id: int | None, run_id: int, path: str, old: Values, new: Values,
-                        before: FileIdentity, temp: Path, undoes_entry: int | None) -> int:
+    def _record_pending(
+        self,
+        entry_id: int | None,
+        run_id: int,
+        path: str,
+        old: Values,
+        new: Values,
+        before: FileIdentity,
+        temp: Path,
+        undoes_entry: int | None,
+    ) -> int:
         """Durably note the write about to happen, temporary name included, before it exists."""
         args = (json.dumps(old), json.dumps(new), json.dumps(before.to_dict()), str(temp))
         with self._tx(durable=True) as db:
@@ -243,31 +266,47 @@ class Journal:
                     (run_id, path, *args, undoes_entry),
                 )
                 return int(cur.lastrowid)
-            db.execute("UPDATE entries SET old = ?, new = ?, identity_before = ?, temp_path = ? WHERE id = ?",
-                       (*args, entry_id))
+            db.execute(
+                "UPDATE entries SET old = ?, new = ?, identity_before = ?, temp_path = ? WHERE id = ?",
+                (*args, entry_id),
+            )
             return entry_id
 
-    def _record_failure(self, entry_id: int | None, run_id: int, path: str, message: str,
-                        undoes_entry: int | None) -> None:
+    def _record_failure(
+        self, entry_id: int | None, run_id: int, path: str, message: str, undoes_entry: int | None
+    ) -> None:
         with self._tx() as db:
             if entry_id is None:
-                db.execute("INSERT INTO entries (run_id, path, status, message, undoes_entry)"
-                           " VALUES (?, ?, 'failed', ?, ?)", (run_id, path, message, undoes_entry))
+                db.execute(
+                    "INSERT INTO entries (run_id, path, status, message, undoes_entry) VALUES (?, ?, 'failed', ?, ?)",
+                    (run_id, path, message, undoes_entry),
+                )
             else:
                 db.execute("UPDATE entries SET status = 'failed', message = ? WHERE id = ?", (message, entry_id))
 
     @staticmethod
     def _mark_done(db: sqlite3.Connection, entry_id: int, after: FileIdentity | None, message: str) -> None:
         """Entry written; the entry it reverted (if an undo) becomes undone, in the same transaction."""
-        db.execute("UPDATE entries SET status = 'done', identity_after = ?, message = ? WHERE id = ?",
-                   (json.dumps(after.to_dict()) if after else None, message, entry_id))
-        db.execute("UPDATE entries SET status = 'undone' WHERE id ="
-                   " (SELECT undoes_entry FROM entries WHERE id = ?)", (entry_id,))
+        db.execute(
+            "UPDATE entries SET status = 'done', identity_after = ?, message = ? WHERE id = ?",
+            (json.dumps(after.to_dict()) if after else None, message, entry_id),
+        )
+        db.execute(
+            "UPDATE entries SET status = 'undone' WHERE id = (SELECT undoes_entry FROM entries WHERE id = ?)",
+            (entry_id,),
+        )
 
     # ----------------------------------------------------------------- the write of one file
 
-    def _write_file(self, run: _LazyRun, path: str, names: list[str], plan: Plan, config: TagsConfig,
-                    undoes_entry: int | None = None) -> FileOutcome:
+    def _write_file(
+        self,
+        run: _LazyRun,
+        path: str,
+        names: list[str],
+        plan: Plan,
+        config: TagsConfig,
+        undoes_entry: int | None = None,
+    ) -> FileOutcome:
         """Read, plan, journal, write one file; every failure becomes this file's outcome."""
         path = os.fspath(path)
         entry_id: int | None = None
@@ -399,11 +438,13 @@ class Journal:
                 raise JournalError("there is nothing to undo")
             info = self.run(target)
             pid, owner, stored_config = self._db.execute(
-                "SELECT pid, owner, tags_config FROM runs WHERE id = ?", (target,)).fetchone()
+                "SELECT pid, owner, tags_config FROM runs WHERE id = ?", (target,)
+            ).fetchone()
             if info.status == m.RUNNING and self._is_live(pid, owner):
                 raise JournalError(f"run {target} is still running")
             for undo_id, undo_pid, undo_owner in self._db.execute(
-                    "SELECT id, pid, owner FROM runs WHERE undoes_run = ? AND status = 'running'", (target,)):
+                "SELECT id, pid, owner FROM runs WHERE undoes_run = ? AND status = 'running'", (target,)
+            ):
                 if self._is_live(undo_pid, undo_owner):
                     raise JournalError(f"run {target} is being undone by run {undo_id}")
             todo = [e for e in self.entries(target) if e.status == m.ENTRY_DONE]
@@ -423,8 +464,9 @@ class Journal:
                 if cancel is not None and cancel.cancelled:
                     cancelled = True
                     break
-                outcome = self._write_file(run, entry.path, list(entry.new), self._undo_plan(entry), config,
-                                           undoes_entry=entry.id)
+                outcome = self._write_file(
+                    run, entry.path, list(entry.new), self._undo_plan(entry), config, undoes_entry=entry.id
+                )
                 if outcome.ok and not outcome.changed:
                     with self._tx() as db:
                         db.execute("UPDATE entries SET status = 'undone' WHERE id = ?", (entry.id,))
@@ -467,8 +509,7 @@ class Journal:
         with self._lock:
             if not self.db_path.exists():
                 return removed  # nothing was ever journaled here
-            runs = self._db.execute(
-                "SELECT id, pid, owner, tags_config FROM runs WHERE status = 'running'").fetchall()
+            runs = self._db.execute("SELECT id, pid, owner, tags_config FROM runs WHERE status = 'running'").fetchall()
             for run_id, pid, owner, stored_config in runs:
                 if self._is_live(pid, owner):
                     continue
@@ -495,5 +536,7 @@ class Journal:
             if landed:
                 self._mark_done(db, entry.id, after, "written just before the program stopped")
             else:
-                db.execute("UPDATE entries SET status = 'failed', message = ? WHERE id = ?",
-                           ("interrupted before the file was replaced; the file is unchanged", entry.id))
+                db.execute(
+                    "UPDATE entries SET status = 'failed', message = ? WHERE id = ?",
+                    ("interrupted before the file was replaced; the file is unchanged", entry.id),
+                )

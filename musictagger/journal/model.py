@@ -34,14 +34,14 @@ class FileIdentity:
     inode: int
 
     @classmethod
-    def of(cls, st: os.stat_result) -> "FileIdentity":
+    def of(cls, st: os.stat_result) -> FileIdentity:
         return cls(st.st_size, st.st_mtime_ns, st.st_ino)
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "FileIdentity":
+    def from_dict(cls, data: Mapping[str, Any]) -> FileIdentity:
         return cls(int(data["size"]), int(data["mtime_ns"]), int(data["inode"]))
 
 

@@ -204,8 +204,9 @@ def safe_write(
             try:
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             except OSError as exc:
-                raise TagWriteError(path, f"cannot create a temporary copy in its folder: "
-                                          f"{describe_os_error(exc)}") from exc
+                raise TagWriteError(
+                    path, f"cannot create a temporary copy in its folder: {describe_os_error(exc)}"
+                ) from exc
             created = True
             _kill_point("temp-created")
             with os.fdopen(fd, "wb") as dst:

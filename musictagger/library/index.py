@@ -75,7 +75,7 @@ class FileRecord:
     error: str | None = None
 
     @classmethod
-    def from_tags(cls, tags: TrackTags, size: int, mtime_ns: int, ctime_ns: int) -> "FileRecord":
+    def from_tags(cls, tags: TrackTags, size: int, mtime_ns: int, ctime_ns: int) -> FileRecord:
         # Fields at their default (None, "", empty) are left out: smaller rows, faster rescans.
         data = {name: value for name in _JSON_FIELDS if (value := getattr(tags, name)) not in _EMPTY}
         cover = tags.front_cover()
@@ -156,7 +156,7 @@ class Index:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Index":
+    def __enter__(self) -> Index:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -250,8 +250,18 @@ class Index:
                 f"INSERT OR REPLACE INTO files ({self._FILE_COLUMNS}, scanned_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (r.path, r.size, r.mtime_ns, r.ctime_ns, r.format, r.duration, r.tags_json,
-                     int(r.has_embedded_cover), r.error, now)
+                    (
+                        r.path,
+                        r.size,
+                        r.mtime_ns,
+                        r.ctime_ns,
+                        r.format,
+                        r.duration,
+                        r.tags_json,
+                        int(r.has_embedded_cover),
+                        r.error,
+                        now,
+                    )
                     for r in records
                 ],
             )

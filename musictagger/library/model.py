@@ -139,7 +139,6 @@ def album_to_json(album: Album) -> dict[str, Any]:
         "year": album.year,
         "cover_source": album.cover_source,
         "tracks": [
-            {"path": t.path, "format": t.format, "duration": t.duration, "genres": list(t.genres)}
-            for t in album.tracks
+            {"path": t.path, "format": t.format, "duration": t.duration, "genres": list(t.genres)} for t in album.tracks
         ],
     }

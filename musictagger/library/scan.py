@@ -152,9 +152,7 @@ def read_file(found: FoundFile, config: TagsConfig | None = None) -> FileRecord:
         return FileRecord(found.path, found.size, found.mtime_ns, found.ctime_ns, error=describe_os_error(exc))
     except Exception as exc:  # a parser bug on one odd file must not end the scan of the rest
         log.exception("unexpected error reading %s", found.path)
-        return FileRecord(
-            found.path, found.size, found.mtime_ns, found.ctime_ns, error=f"unexpected error: {exc!r}"
-        )
+        return FileRecord(found.path, found.size, found.mtime_ns, found.ctime_ns, error=f"unexpected error: {exc!r}")
     return FileRecord.from_tags(tags, found.size, found.mtime_ns, found.ctime_ns)
 
 

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from musictagger.errors import PackError
 
@@ -95,7 +96,7 @@ def describe() -> str:
     )
 
 
-def _read_h5(h5_path: Path) -> dict[str, dict[str, "np.ndarray"]]:
+def _read_h5(h5_path: Path) -> dict[str, dict[str, np.ndarray]]:
     """{layer: {short weight name: array}} for the layers that carry weights."""
     import h5py
     import numpy as np
@@ -122,7 +123,7 @@ def _read_h5(h5_path: Path) -> dict[str, dict[str, "np.ndarray"]]:
         raise PackError(f"{h5_path}: the weight file lacks an expected array ({exc})") from exc
 
 
-def _array(layers: Mapping[str, Mapping[str, "np.ndarray"]], layer: str, name: str, shape: tuple[int, ...]) -> "np.ndarray":
+def _array(layers: Mapping[str, Mapping[str, np.ndarray]], layer: str, name: str, shape: tuple[int, ...]) -> np.ndarray:
     try:
         array = layers[layer][name]
     except KeyError:
@@ -132,7 +133,7 @@ def _array(layers: Mapping[str, Mapping[str, "np.ndarray"]], layer: str, name: s
     return array
 
 
-def convert_state_dict(layers: Mapping[str, Mapping[str, "np.ndarray"]]) -> dict[str, "torch.Tensor"]:
+def convert_state_dict(layers: Mapping[str, Mapping[str, np.ndarray]]) -> dict[str, torch.Tensor]:
     """The Keras arrays as a state dict of :class:`~musictagger.ml.crnn.Choi2016CRNN`."""
     import numpy as np
     import torch
@@ -225,7 +226,7 @@ def import_choi2016(
     name: str = "choi2016-msd",
     dest_dir: str | os.PathLike[str] | None = None,
     threshold: float = DEFAULT_THRESHOLD,
-) -> "ModelPack":
+) -> ModelPack:
     """Convert the published Keras weight file into a model pack and return it.
 
     The pack goes to ``dest_dir / name``, by default the user model folder

@@ -46,8 +46,17 @@ class ColourStats(nn.Module):
 
     V_BINS, S_BINS, H_BINS, RGB_BINS = 8, 8, 12, 4
     #: The feature vector's parts, in order: (name, length).
-    LAYOUT = (("brightness", V_BINS), ("saturation", S_BINS), ("hue", H_BINS), ("rgb", RGB_BINS**3),
-              ("grid_colour", 27), ("colourfulness", 1), ("gradient", 4), ("luma_std", 1), ("skin", 2))
+    LAYOUT = (
+        ("brightness", V_BINS),
+        ("saturation", S_BINS),
+        ("hue", H_BINS),
+        ("rgb", RGB_BINS**3),
+        ("grid_colour", 27),
+        ("colourfulness", 1),
+        ("gradient", 4),
+        ("luma_std", 1),
+        ("skin", 2),
+    )
     n_features = sum(n for _, n in LAYOUT)
 
     @classmethod
@@ -81,24 +90,41 @@ class ColourStats(nn.Module):
             c = v - rgb.min(dim=1).values
             s = torch.where(v > 0, c / v.clamp_min(1e-6), torch.zeros_like(v))
             safe = c.clamp_min(1e-6)
-            hue = torch.where(v == r, ((g - b) / safe) % 6, torch.where(v == g, (b - r) / safe + 2, (r - g) / safe + 4)) / 6
+            hue = (
+                torch.where(v == r, ((g - b) / safe) % 6, torch.where(v == g, (b - r) / safe + 2, (r - g) / safe + 4))
+                / 6
+            )
             q = (rgb * self.RGB_BINS).long().clamp_(0, self.RGB_BINS - 1)
             cube = (q[:, 0] * self.RGB_BINS + q[:, 1]) * self.RGB_BINS + q[:, 2]
             rgb_hist = self._hist((cube.float() + 0.5) / self.RGB_BINS**3, self.RGB_BINS**3)
             rg, yb = r - g, 0.5 * (r + g) - b
             colourful = (rg.flatten(1).std(1) ** 2 + yb.flatten(1).std(1) ** 2).sqrt() + 0.3 * (
-                rg.flatten(1).mean(1) ** 2 + yb.flatten(1).mean(1) ** 2).sqrt()
+                rg.flatten(1).mean(1) ** 2 + yb.flatten(1).mean(1) ** 2
+            ).sqrt()
             luma = 0.299 * r + 0.587 * g + 0.114 * b
             dx, dy = (luma[:, :, 1:] - luma[:, :, :-1]).abs(), (luma[:, 1:] - luma[:, :-1]).abs()
-            skin = ((r > 0.37) & (g > 0.16) & (b > 0.08) & (r > g) & (r > b) & (c > 0.06) & ((r - g).abs() > 0.06)).float()
+            skin = (
+                (r > 0.37) & (g > 0.16) & (b > 0.08) & (r > g) & (r > b) & (c > 0.06) & ((r - g).abs() > 0.06)
+            ).float()
             h, w = skin.shape[-2:]
-            return torch.cat([
-                self._hist(v, self.V_BINS), self._hist(s, self.S_BINS), self._hist(hue, self.H_BINS, weights=c),
-                rgb_hist, nn.functional.adaptive_avg_pool2d(rgb, 3).flatten(1), colourful[:, None],
-                dx.mean(dim=(1, 2))[:, None], dy.mean(dim=(1, 2))[:, None], (dx > 0.1).float().mean(dim=(1, 2))[:, None],
-                (dy > 0.1).float().mean(dim=(1, 2))[:, None], luma.flatten(1).std(1)[:, None],
-                skin.mean(dim=(1, 2))[:, None], skin[:, h // 4 : 3 * h // 4, w // 4 : 3 * w // 4].mean(dim=(1, 2))[:, None],
-            ], dim=1)
+            return torch.cat(
+                [
+                    self._hist(v, self.V_BINS),
+                    self._hist(s, self.S_BINS),
+                    self._hist(hue, self.H_BINS, weights=c),
+                    rgb_hist,
+                    nn.functional.adaptive_avg_pool2d(rgb, 3).flatten(1),
+                    colourful[:, None],
+                    dx.mean(dim=(1, 2))[:, None],
+                    dy.mean(dim=(1, 2))[:, None],
+                    (dx > 0.1).float().mean(dim=(1, 2))[:, None],
+                    (dy > 0.1).float().mean(dim=(1, 2))[:, None],
+                    luma.flatten(1).std(1)[:, None],
+                    skin.mean(dim=(1, 2))[:, None],
+                    skin[:, h // 4 : 3 * h // 4, w // 4 : 3 * w // 4].mean(dim=(1, 2))[:, None],
+                ],
+                dim=1,
+            )
 
 
 def _conv_bn_relu(c_in: int, c_out: int, stride: int = 1) -> list[nn.Module]:
@@ -136,7 +162,9 @@ class CoverCNN(nn.Module):
             raise ValueError(f"dropout must be in [0, 1), not {dropout}")
         # The stem halves the size and every stage halves it again; at least 1×1 must remain.
         if in_size < 2 ** (len(widths) + 1):
-            raise ValueError(f"in_size {in_size} is too small for {len(widths)} stages (needs ≥ {2 ** (len(widths) + 1)})")
+            raise ValueError(
+                f"in_size {in_size} is too small for {len(widths)} stages (needs ≥ {2 ** (len(widths) + 1)})"
+            )
         self.n_labels = n_labels
         self.in_size = in_size
         self.widths = tuple(int(w) for w in widths)

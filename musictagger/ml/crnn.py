@@ -23,7 +23,8 @@ only when a model is built.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -75,9 +76,7 @@ class CRNN(nn.Module):
         for f, t in pools_t:
             freq, time = freq // f, time // t
         if freq < 1 or time < 1:
-            raise ValueError(
-                f"pools {pools_t} shrink a {n_mels}×{frames} input to nothing ({freq}×{time})"
-            )
+            raise ValueError(f"pools {pools_t} shrink a {n_mels}×{frames} input to nothing ({freq}×{time})")
         self.n_mels = n_mels
         self.steps = time  # GRU steps for an input of ``frames`` frames
         self.input_norm = nn.BatchNorm1d(n_mels)

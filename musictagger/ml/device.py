@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 _CUDA_RE = re.compile(r"^cuda(?::(\d+))?$")
 
 
-def select_device(preference: str = "auto") -> "torch.device":
+def select_device(preference: str = "auto") -> torch.device:
     """The device for ``preference``: "auto" (CUDA > MPS > CPU), "cpu", "cuda", "cuda:N" or "mps".
 
     "auto" never fails. An explicit choice that this machine cannot honour raises
@@ -41,8 +41,14 @@ def select_device(preference: str = "auto") -> "torch.device":
     m = _CUDA_RE.match(choice)
     if m:
         if not torch.cuda.is_available():
-            build = "this torch build has no CUDA support" if torch.version.cuda is None else "no usable NVIDIA GPU/driver was found"
-            raise DeviceError(f'device "{preference}" was asked for, but CUDA is not available ({build}); use "auto" or "cpu"')
+            build = (
+                "this torch build has no CUDA support"
+                if torch.version.cuda is None
+                else "no usable NVIDIA GPU/driver was found"
+            )
+            raise DeviceError(
+                f'device "{preference}" was asked for, but CUDA is not available ({build}); use "auto" or "cpu"'
+            )
         index = int(m.group(1)) if m.group(1) is not None else torch.cuda.current_device()
         count = torch.cuda.device_count()
         if index >= count:
@@ -61,7 +67,7 @@ def _mps_available() -> bool:
     return bool(mps is not None and mps.is_available())
 
 
-def describe_device(device: "str | torch.device") -> str:
+def describe_device(device: str | torch.device) -> str:
     """A short human description, e.g. "NVIDIA H100 80GB HBM3 (cuda:0)" or "CPU (8 threads)"."""
     import torch
 

@@ -23,7 +23,8 @@ This module imports torch at its top; it is imported lazily, only where a model 
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -87,7 +88,7 @@ class MelSpectrogram(nn.Module):
         self.register_buffer("window", window, persistent=False)
 
     @classmethod
-    def from_spec(cls, spec: Mapping[str, Any]) -> "MelSpectrogram":
+    def from_spec(cls, spec: Mapping[str, Any]) -> MelSpectrogram:
         """The front end a manifest ``input`` spec describes (see :mod:`musictagger.ml.packs`)."""
         log = spec.get("log") or {}
         if log.get("type", "db") != "db":

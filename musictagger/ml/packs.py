@@ -157,14 +157,14 @@ def _validate_audio_input(spec: Mapping[str, Any]) -> None:
         raise _fail("input.fmax", f"must lie above fmin ({fmin:g}) and at most sample_rate/2 ({sr / 2:g})")
     _get(spec, "mel_htk", "input.mel_htk", bool, "true or false")
     if spec.get("mel_norm", "missing") not in MEL_NORMS:
-        raise _fail("input.mel_norm", f"must be \"slaney\" or null, not {spec.get('mel_norm', 'missing')!r}")
+        raise _fail("input.mel_norm", f'must be "slaney" or null, not {spec.get("mel_norm", "missing")!r}')
     _number(spec, "power", "input.power", positive=True)
     log = _get(spec, "log", "input.log", dict, "an object")
     if log.get("type") != "db":
-        raise _fail("input.log.type", f"must be \"db\", not {log.get('type')!r}")
+        raise _fail("input.log.type", f'must be "db", not {log.get("type")!r}')
     ref = log.get("ref")
     if ref != "max" and not (_is_number(ref) and ref > 0):
-        raise _fail("input.log.ref", f"must be \"max\" or a positive number, not {ref!r}")
+        raise _fail("input.log.ref", f'must be "max" or a positive number, not {ref!r}')
     if log.get("top_db", "missing") is not None:
         _number(log, "top_db", "input.log.top_db", positive=True)
     _number(log, "amin", "input.log.amin", positive=True)
@@ -187,7 +187,7 @@ def _validate_cover_input(spec: Mapping[str, Any]) -> None:
     _positive_int(spec, "size", "input.size")
     resize = spec.get("resize")
     if resize != RESIZE_SHORTER_SIDE_THEN_CENTER_CROP:
-        raise _fail("input.resize", f"must be \"{RESIZE_SHORTER_SIDE_THEN_CENTER_CROP}\", not {resize!r}")
+        raise _fail("input.resize", f'must be "{RESIZE_SHORTER_SIDE_THEN_CENTER_CROP}", not {resize!r}')
     for key in ("mean", "std"):
         values = _get(spec, key, f"input.{key}", list, "a list of 3 numbers")
         if len(values) != 3 or not all(_is_number(v) for v in values):
@@ -213,22 +213,24 @@ def validate_manifest(manifest: dict) -> None:
         raise _fail("format_version", f"must be {FORMAT_VERSION}, not {fv}")
     name = _get(manifest, "name", "name", str, "a string")
     if not _NAME_RE.match(name):
-        raise _fail("name", f"must be 1-64 letters, digits, '.', '_' or '-' (starting with a letter or digit), not {name!r}")
+        raise _fail(
+            "name", f"must be 1-64 letters, digits, '.', '_' or '-' (starting with a letter or digit), not {name!r}"
+        )
     version = _get(manifest, "version", "version", str, "a string")
     if not _SEMVER_RE.match(version):
-        raise _fail("version", f"must be a semantic version like \"1.0.0\", not {version!r}")
+        raise _fail("version", f'must be a semantic version like "1.0.0", not {version!r}')
     kind = manifest.get("kind")
     if kind not in KINDS:
-        raise _fail("kind", f"must be \"cover\" or \"audio\", not {kind!r}")
+        raise _fail("kind", f'must be "cover" or "audio", not {kind!r}')
 
     labels = _validate_labels(manifest)
     label_set = set(labels)
     label_space = manifest.get("label_space", "taxonomy")
     if label_space not in LABEL_SPACES:
-        raise _fail("label_space", f"must be \"taxonomy\" or \"free\", not {label_space!r}")
+        raise _fail("label_space", f'must be "taxonomy" or "free", not {label_space!r}')
     if "label_map" in manifest:
         if label_space != "free":
-            raise _fail("label_map", "is only meaningful with label_space \"free\"")
+            raise _fail("label_map", 'is only meaningful with label_space "free"')
         label_map = _get(manifest, "label_map", "label_map", dict, "an object {tag: [taxonomy ids]}")
         for tag, ids in label_map.items():
             if tag not in label_set:
@@ -242,7 +244,9 @@ def validate_manifest(manifest: dict) -> None:
     arch = _get(manifest, "architecture", "architecture", dict, "an object {name, params}")
     arch_name = _get(arch, "name", "architecture.name", str, "a string")
     if arch_name not in ARCHITECTURES:
-        raise _fail("architecture.name", f"is {arch_name!r}, which we do not know (known: {', '.join(sorted(ARCHITECTURES))})")
+        raise _fail(
+            "architecture.name", f"is {arch_name!r}, which we do not know (known: {', '.join(sorted(ARCHITECTURES))})"
+        )
     params = _get(arch, "params", "architecture.params", dict, "an object")
     if "n_labels" in params and params["n_labels"] != len(labels):
         raise _fail("architecture.params.n_labels", f"is {params['n_labels']!r} but there are {len(labels)} labels")
@@ -277,7 +281,7 @@ def validate_manifest(manifest: dict) -> None:
     try:
         datetime.fromisoformat(created)
     except ValueError:
-        raise _fail("created", f"must be an ISO date like \"2024-05-01\", not {created!r}") from None
+        raise _fail("created", f'must be an ISO date like "2024-05-01", not {created!r}') from None
     license_ = _get(manifest, "license", "license", str, "a string")
     if not license_.strip():
         raise _fail("license", "is empty")
@@ -393,7 +397,7 @@ class ModelPack:
         except (OSError, UnicodeDecodeError) as exc:
             raise PackError(f"{self.path}: cannot read {MODEL_CARD_FILE}: {exc}") from exc
 
-    def load_model(self, device: "str | torch.device" = "cpu") -> "torch.nn.Module":
+    def load_model(self, device: str | torch.device = "cpu") -> torch.nn.Module:
         """Build the architecture, load the weights strictly, and return it in eval mode on ``device``.
 
         The weights are read once and hashed before use, so what is loaded is exactly what the
@@ -421,7 +425,7 @@ class ModelPack:
         return model.eval().to(device)
 
 
-def build_model(architecture: Mapping[str, Any], *, n_labels: int) -> "torch.nn.Module":
+def build_model(architecture: Mapping[str, Any], *, n_labels: int) -> torch.nn.Module:
     """An untrained model for ``architecture`` ({name, params}) from the registry.
 
     ``n_labels`` fills ``params["n_labels"]`` when the manifest leaves it out.
@@ -439,7 +443,7 @@ def build_model(architecture: Mapping[str, Any], *, n_labels: int) -> "torch.nn.
         raise PackError(f"architecture {name!r} cannot be built from params {params!r}: {exc}") from exc
 
 
-def _check_state_dict(where: Path, model: "torch.nn.Module", state: Mapping[str, "torch.Tensor"]) -> None:
+def _check_state_dict(where: Path, model: torch.nn.Module, state: Mapping[str, torch.Tensor]) -> None:
     """Refuse weights whose keys or shapes differ from the model's, with a readable summary."""
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     got = {k: tuple(v.shape) for k, v in state.items()}
@@ -449,7 +453,9 @@ def _check_state_dict(where: Path, model: "torch.nn.Module", state: Mapping[str,
     if missing:
         problems.append(f"missing {len(missing)} tensors ({', '.join(missing[:5])}{'…' if len(missing) > 5 else ''})")
     if unexpected:
-        problems.append(f"{len(unexpected)} unexpected tensors ({', '.join(unexpected[:5])}{'…' if len(unexpected) > 5 else ''})")
+        problems.append(
+            f"{len(unexpected)} unexpected tensors ({', '.join(unexpected[:5])}{'…' if len(unexpected) > 5 else ''})"
+        )
     wrong = [f"{k} {got[k]} vs {expected[k]}" for k in sorted(expected.keys() & got.keys()) if got[k] != expected[k]]
     if wrong:
         problems.append(f"{len(wrong)} shape mismatches ({'; '.join(wrong[:5])}{'…' if len(wrong) > 5 else ''})")
@@ -553,9 +559,7 @@ def _write_durably(path: Path, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
-def save_pack(
-    folder: Path, manifest: dict, state_dict: Mapping[str, "torch.Tensor"], model_card: str
-) -> ModelPack:
+def save_pack(folder: Path, manifest: dict, state_dict: Mapping[str, torch.Tensor], model_card: str) -> ModelPack:
     """Write a pack to ``folder`` atomically and return it, loaded and validated.
 
     Fills ``sha256`` (of the weights), ``format_version`` and ``created`` (today) when absent. The

@@ -6,7 +6,8 @@ it first runs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from musictagger.errors import MusictaggerError
 from musictagger.pipeline.types import AlbumSuggestions, PackInfo, Suggestion
@@ -17,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["AlbumSuggestions", "PackInfo", "Suggestion", "select_packs"]
 
 
-def select_packs(spec: str = "both", names: Sequence[str] | None = None) -> list["ModelPack"]:
+def select_packs(spec: str = "both", names: Sequence[str] | None = None) -> list[ModelPack]:
     """The packs a run uses.
 
     ``names`` (``--models a,b`` or paths) wins; otherwise ``spec`` from the config: "bundled",
@@ -31,7 +32,7 @@ def select_packs(spec: str = "both", names: Sequence[str] | None = None) -> list
     if spec not in ("bundled", "user", "both"):
         return [find_pack(n.strip()) for n in spec.split(",") if n.strip()]
     packs = find_packs(include_bundled=spec in ("bundled", "both"), include_user=spec in ("user", "both"))
-    chosen: dict[tuple[str, str], "ModelPack"] = {}
+    chosen: dict[tuple[str, str], ModelPack] = {}
     for p in packs:  # user packs win over bundled ones of the same name
         k = (p.name, p.kind)
         if k not in chosen or (chosen[k].bundled and not p.bundled):

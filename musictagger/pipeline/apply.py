@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import TYPE_CHECKING, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from musictagger.config import TagsConfig
 from musictagger.pipeline.types import AlbumSuggestions, PackInfo
@@ -37,12 +38,12 @@ def provenance(result: AlbumSuggestions, labels: Sequence[str], packs: Iterable[
 
 
 def album_changes(
-    album: "Album",
+    album: Album,
     labels: Sequence[str],
     config: TagsConfig,
     *,
     prov: dict[str, list[str]] | None = None,
-) -> list["FileChange"]:
+) -> list[FileChange]:
     """One :class:`FileChange` per track: the field planned with merge/replace/cap, plus provenance.
 
     The current values come from the scan (``Track.genres`` / ``Track.styles``); the journal re-reads

@@ -11,8 +11,8 @@ import os
 import sqlite3
 import threading
 from array import array
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS model_cache (
@@ -75,7 +75,7 @@ class ResultCache:
         with self._lock:
             self._conn.close()
 
-    def __enter__(self) -> "ResultCache":
+    def __enter__(self) -> ResultCache:
         return self
 
     def __exit__(self, *exc) -> None:

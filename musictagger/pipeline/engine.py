@@ -20,8 +20,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from musictagger.config import Config
 from musictagger.errors import FileError, MusictaggerError
@@ -35,13 +36,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from musictagger.ml.packs import ModelPack
 
 
-def pack_key(pack: "ModelPack") -> str:
+def pack_key(pack: ModelPack) -> str:
     return f"{pack.name}@{pack.version}#{str(pack.manifest.get('sha256', ''))[:16]}"
 
 
 @dataclass
 class _Loaded:
-    pack: "ModelPack"
+    pack: ModelPack
     model: Any
     frontend: Any = None  # audio: MelSpectrogram module
     key: str = ""
@@ -50,7 +51,7 @@ class _Loaded:
 
 @dataclass
 class _AlbumWork:
-    album: "Album"
+    album: Album
     cover_key: str | None = None
     cover_todo: list[_Loaded] = field(default_factory=list)
     # track path -> spec_key -> packs still to run on that track
@@ -63,7 +64,7 @@ class _AlbumWork:
     decoded_audio: dict[tuple, list[Any]] = field(default_factory=dict)
 
 
-def cover_identity(album: "Album") -> str | None:
+def cover_identity(album: Album) -> str | None:
     """Cache key of the picture ``load_cover`` would return: folder image, else the first track with art."""
     if album.cover_source == "folder" and album.cover_path:
         return file_key("cover", album.cover_path)
@@ -79,7 +80,7 @@ class Suggester:
 
     def __init__(
         self,
-        packs: Sequence["ModelPack"],
+        packs: Sequence[ModelPack],
         config: Config | None = None,
         *,
         device: str | None = None,
@@ -130,7 +131,7 @@ class Suggester:
         self._loaded = loaded
 
     # ------------------------------------------------------------------ planning
-    def _plan(self, album: "Album") -> _AlbumWork:
+    def _plan(self, album: Album) -> _AlbumWork:
         assert self._loaded is not None
         work = _AlbumWork(album)
         cover_packs = [lp for lp in self._loaded if lp.pack.kind == "cover"]
@@ -138,7 +139,11 @@ class Suggester:
         if cover_packs and album.cover_source != "none":
             work.cover_key = cover_identity(album)
             for lp in cover_packs:
-                hit = self.cache.get(work.cover_key, lp.key, len(lp.pack.labels)) if self.cache and work.cover_key else None
+                hit = (
+                    self.cache.get(work.cover_key, lp.key, len(lp.pack.labels))
+                    if self.cache and work.cover_key
+                    else None
+                )
                 if hit is not None:
                     work.cover_probs[lp.key] = hit
                 else:
@@ -191,7 +196,7 @@ class Suggester:
         amp = self.device.type == "cuda"
         bs = max(1, self.config.inference.batch_size)
 
-        def forward(lp: _Loaded, x: "np.ndarray") -> "np.ndarray":
+        def forward(lp: _Loaded, x: np.ndarray) -> np.ndarray:
             outs = []
             with torch.inference_mode():
                 for i in range(0, len(x), bs):
@@ -211,7 +216,7 @@ class Suggester:
             if self.cache and work.cover_key:
                 new_rows.append((work.cover_key, key, probs))
         # Audio: one batch stream per pack over every excerpt of every track of the album.
-        per_pack: dict[str, tuple[_Loaded, list[str], list["np.ndarray"], list[int]]] = {}
+        per_pack: dict[str, tuple[_Loaded, list[str], list[np.ndarray], list[int]]] = {}
         for (path, spec_key), excerpts in work.decoded_audio.items():
             for lp in work.audio_todo[path][spec_key]:
                 _, paths, arrays, counts = per_pack.setdefault(lp.key, (lp, [], [], []))
@@ -288,7 +293,7 @@ class Suggester:
     # ------------------------------------------------------------------ the run
     def run(
         self,
-        albums: Sequence["Album"],
+        albums: Sequence[Album],
         *,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
@@ -345,6 +350,6 @@ def _error_row(exc: Exception, path: str) -> tuple[str, str]:
     return path, f"unexpected error while reading: {type(exc).__name__}: {exc}"
 
 
-def _album_label(album: "Album") -> str:
+def _album_label(album: Album) -> str:
     artist = album.album_artist or getattr(album, "artist", None) or "Unknown artist"
     return f"{artist} — {album.album or os.path.basename(album.folder)}"

@@ -19,8 +19,8 @@ The rules, in order:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
 
 from musictagger.pipeline.types import Suggestion
 

@@ -72,7 +72,5 @@ class AlbumSuggestions:
 
     def labels(self, min_confidence: float = 0.0, include_implied: bool = True) -> list[str]:
         return [
-            s.name
-            for s in self.suggestions
-            if s.confidence >= min_confidence and (include_implied or not s.implied)
+            s.name for s in self.suggestions if s.confidence >= min_confidence and (include_implied or not s.implied)
         ]

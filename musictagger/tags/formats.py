@@ -48,7 +48,7 @@ from mutagen.flac import Picture as FlacPicture
 from mutagen.id3 import ID3, TXXX, Frames
 from mutagen.monkeysaudio import MonkeysAudio
 from mutagen.mp3 import MP3
-from mutagen.mp4 import AtomDataType, MP4, MP4Cover, MP4FreeForm, MP4Tags
+from mutagen.mp4 import MP4, AtomDataType, MP4Cover, MP4FreeForm, MP4Tags
 from mutagen.oggflac import OggFLAC
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
@@ -111,7 +111,7 @@ class FormatSpec:
     format: str
     name: str
     opener: Callable[[str], mutagen.FileType]
-    family: "Family"
+    family: Family
 
 
 class Family(ABC):

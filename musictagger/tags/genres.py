@@ -112,9 +112,7 @@ def resolve_id3_genre(value: str) -> list[str]:
     return names
 
 
-def plan_genres(
-    current: list[str], new: list[str], *, mode: str = "merge", max_genres: int = 5
-) -> list[str]:
+def plan_genres(current: list[str], new: list[str], *, mode: str = "merge", max_genres: int = 5) -> list[str]:
     """The genre list a write should leave in the file.
 
     merge

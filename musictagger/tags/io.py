@@ -90,9 +90,7 @@ def read_fields(path: PathLike, names: Iterable[str], config: TagsConfig | None 
     return result
 
 
-def write_fields(
-    path: PathLike, values: Mapping[str, list[str] | None], config: TagsConfig | None = None
-) -> None:
+def write_fields(path: PathLike, values: Mapping[str, list[str] | None], config: TagsConfig | None = None) -> None:
     """Set the logical fields in ``values`` on ``path``, in place; ``[]`` or None deletes one.
 
     Values are written as given (stripped, empties dropped), as true multiple values in the

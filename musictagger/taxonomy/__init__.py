@@ -30,7 +30,6 @@ Nothing recognised gives ``[]`` — no label is better than a wrong one.
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -38,6 +37,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+
+import tomllib
 
 from musictagger.errors import TaxonomyError
 
@@ -159,12 +160,12 @@ class Taxonomy:
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    def default(cls) -> "Taxonomy":
+    def default(cls) -> Taxonomy:
         """The bundled taxonomy (loaded once, then shared)."""
         return _default_taxonomy()
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "Taxonomy":
+    def from_file(cls, path: str | Path) -> Taxonomy:
         """Load a taxonomy TOML file (same format as the bundled ``genres.toml``)."""
         path = Path(path)
         try:
@@ -174,7 +175,7 @@ class Taxonomy:
         return cls.from_toml(text, source=str(path))
 
     @classmethod
-    def from_toml(cls, text: str, source: str = "<taxonomy>") -> "Taxonomy":
+    def from_toml(cls, text: str, source: str = "<taxonomy>") -> Taxonomy:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -182,7 +183,7 @@ class Taxonomy:
         return cls.from_dict(data, source=source)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str = "<taxonomy>") -> "Taxonomy":
+    def from_dict(cls, data: Mapping[str, Any], source: str = "<taxonomy>") -> Taxonomy:
         """Build from the parsed TOML structure, checking every field's type."""
         schema = data.get("schema", _SCHEMA)
         if schema != _SCHEMA:
@@ -200,12 +201,9 @@ class Taxonomy:
             raise TaxonomyError(f"{source}: [phrases] must map strings to lists of label ids")
         context_words = data.get("context_words", {})
         if not isinstance(context_words, dict) or not all(
-            isinstance(v, dict) and all(_is_str_list(ids) for ids in v.values())
-            for v in context_words.values()
+            isinstance(v, dict) and all(_is_str_list(ids) for ids in v.values()) for v in context_words.values()
         ):
-            raise TaxonomyError(
-                f"{source}: [context_words] must map words to {{context = [ids], default = [ids]}}"
-            )
+            raise TaxonomyError(f"{source}: [context_words] must map words to {{context = [ids], default = [ids]}}")
         ignore_table = data.get("ignore", {})
         ignore = ignore_table.get("words", []) if isinstance(ignore_table, dict) else None
         if not _is_str_list(ignore):
@@ -216,9 +214,7 @@ class Taxonomy:
         names: dict[str, str] = {}
         for label in self._labels.values():
             if label.parent is not None and label.parent not in self._labels:
-                raise TaxonomyError(
-                    f"{self._source}: label {label.id!r} has unknown parent {label.parent!r}"
-                )
+                raise TaxonomyError(f"{self._source}: label {label.id!r} has unknown parent {label.parent!r}")
             folded = label.name.casefold()
             if folded in names:
                 raise TaxonomyError(
@@ -248,9 +244,7 @@ class Taxonomy:
                 folded = " ".join(text.casefold().split())
                 owner = self._lookup.setdefault(folded, label.id)
                 if owner != label.id:
-                    raise TaxonomyError(
-                        f"{self._source}: {text!r} names both {owner!r} and {label.id!r}"
-                    )
+                    raise TaxonomyError(f"{self._source}: {text!r} names both {owner!r} and {label.id!r}")
 
     def _build_index(
         self,
@@ -274,9 +268,7 @@ class Taxonomy:
                 raise TaxonomyError(f"{self._source}: {what} has no letters or digits")
             previous = claims.get(key)
             if previous is not None and previous[1] != meaning:
-                raise TaxonomyError(
-                    f"{self._source}: {key!r} is claimed by both {previous[0]} and {what}"
-                )
+                raise TaxonomyError(f"{self._source}: {key!r} is claimed by both {previous[0]} and {what}")
             claims[key] = (what, meaning)
 
         for label in self._labels.values():
@@ -294,9 +286,7 @@ class Taxonomy:
                 if context == "default":
                     continue
                 if context not in self._labels or self._labels[context].parent is not None:
-                    raise TaxonomyError(
-                        f"{self._source}: {what}: context {context!r} is not a top-level label"
-                    )
+                    raise TaxonomyError(f"{self._source}: {what}: context {context!r} is not a top-level label")
                 pairs.append((context, self._known_ids(ids, what)))
             key = match_key(text)
             if key in label_keys:  # a context word may take over a bare label name ("folk")
@@ -472,9 +462,7 @@ class Taxonomy:
         implied = {ancestor for label_id in found for ancestor in self._ancestors[label_id]}
         return tuple(label_id for label_id in found if label_id not in implied)
 
-    def _rejoin(
-        self, components: list[str], start: int, parsed: list[_Meaning]
-    ) -> tuple[int, list[_Meaning]]:
+    def _rejoin(self, components: list[str], start: int, parsed: list[_Meaning]) -> tuple[int, list[_Meaning]]:
         """Join a component that says nothing on its own with the next ones when together they
         form a known name ("New", "Wave", "Of british heavy" → NWOBHM; "E", "B", "M" → EBM)."""
         for end in range(min(len(components), start + 4) - 1, start, -1):

@@ -45,7 +45,7 @@ __all__ = [
 
 def train_pack(
     kind: str,
-    dataset: "Dataset | TeacherSource | str | Path",
+    dataset: Dataset | TeacherSource | str | Path,
     *,
     out_dir: str | Path,
     name: str,
@@ -53,11 +53,11 @@ def train_pack(
     epochs: int = 30,
     seed: int = 0,
     device: str = "auto",
-    progress: "ProgressCallback | None" = None,
-    cancel: "CancelToken | None" = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
     resume: bool = True,
-    options: "TrainOptions | None" = None,
-    init_from: "ModelPack | None" = None,
+    options: TrainOptions | None = None,
+    init_from: ModelPack | None = None,
 ) -> TrainReport:
     """Train a ``kind`` ("cover" | "audio") pack from ``dataset`` and save it as ``out_dir/name``.
 
@@ -69,14 +69,32 @@ def train_pack(
     from musictagger.training.trainer import train
 
     return train(
-        kind, dataset, out_dir=Path(out_dir), name=name, version=version, epochs=epochs, seed=seed,
-        device=device, progress=progress, cancel=cancel, resume=resume, options=options, init_from=init_from,
+        kind,
+        dataset,
+        out_dir=Path(out_dir),
+        name=name,
+        version=version,
+        epochs=epochs,
+        seed=seed,
+        device=device,
+        progress=progress,
+        cancel=cancel,
+        resume=resume,
+        options=options,
+        init_from=init_from,
     )
 
 
-def evaluate(pack: "ModelPack | str | Path", data: "Dataset | str | Path", *, out_dir: str | Path | None = None,
-             device: str = "auto", progress: "ProgressCallback | None" = None,
-             cancel: "CancelToken | None" = None, **kwargs: Any) -> "EvalReport":
+def evaluate(
+    pack: ModelPack | str | Path,
+    data: Dataset | str | Path,
+    *,
+    out_dir: str | Path | None = None,
+    device: str = "auto",
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    **kwargs: Any,
+) -> EvalReport:
     """Measure ``pack`` on labelled ``data``; with ``out_dir``, write ``evaluation.json`` and
     ``evaluation.html`` there. See :mod:`musictagger.training.evaluation`."""
     from musictagger.training.evaluation import evaluate as _evaluate
@@ -84,7 +102,7 @@ def evaluate(pack: "ModelPack | str | Path", data: "Dataset | str | Path", *, ou
     return _evaluate(pack, data, out_dir=out_dir, device=device, progress=progress, cancel=cancel, **kwargs)
 
 
-def learn(roots, *, kinds=("cover", "audio"), progress=None, cancel=None, **kwargs: Any) -> "LearnReport":
+def learn(roots, *, kinds=("cover", "audio"), progress=None, cancel=None, **kwargs: Any) -> LearnReport:
     """Train the user's packs ("my-library-cover", "my-library-audio") from their tagged albums.
     See :mod:`musictagger.training.learning`."""
     from musictagger.training.learning import learn as _learn

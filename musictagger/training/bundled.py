@@ -31,8 +31,14 @@ import numpy as np
 from musictagger.training.data import Dataset, Item, normalise_labels
 
 COVER_PACK, AUDIO_PACK = "covers-v1", "audio-v1"
-BROAD = {"metal": "metal", "hiphop": "hip-hop", "jazz": "jazz", "country": "country", "reggae": "reggae",
-         "classical": "classical"}
+BROAD = {
+    "metal": "metal",
+    "hiphop": "hip-hop",
+    "jazz": "jazz",
+    "country": "country",
+    "reggae": "reggae",
+    "classical": "classical",
+}
 MIN_ARTISTS_PER_LABEL = 3
 COVER_SIZE = 112
 
@@ -60,21 +66,36 @@ def cover_dataset(shared: Path) -> Dataset:
         labels = set(normalise_labels([broad])) | {broad}
         if broad == "metal":
             labels |= set(styles.get(row["artist"].strip().casefold(), ()))
-        items.append(Item(key=str(shared / "covers" / row["file"]), artist=row["artist"], labels=tuple(sorted(labels)),
-                          cover=str(shared / "covers" / row["file"]), title=f"{row['artist']} — {row['album']}"))
+        items.append(
+            Item(
+                key=str(shared / "covers" / row["file"]),
+                artist=row["artist"],
+                labels=tuple(sorted(labels)),
+                cover=str(shared / "covers" / row["file"]),
+                title=f"{row['artist']} — {row['album']}",
+            )
+        )
     black = set(normalise_labels(["Black Metal"]))
     for row in _read_csv(shared / "black_metal_covers" / "albums.csv"):
-        items.append(Item(key=str(shared / "black_metal_covers" / row["file"]), artist=row["band"],
-                          labels=tuple(sorted(black)), cover=str(shared / "black_metal_covers" / row["file"]),
-                          title=f"{row['band']} — {row['album']}"))
+        items.append(
+            Item(
+                key=str(shared / "black_metal_covers" / row["file"]),
+                artist=row["band"],
+                labels=tuple(sorted(black)),
+                cover=str(shared / "black_metal_covers" / row["file"]),
+                title=f"{row['band']} — {row['album']}",
+            )
+        )
     artists: dict[str, set[str]] = defaultdict(set)
     for it in items:
         for lab in it.labels:
             artists[lab].add(it.artist.casefold())
     keep = {lab for lab, a in artists.items() if len(a) >= MIN_ARTISTS_PER_LABEL}
     dropped = {lab: len(a) for lab, a in artists.items() if lab not in keep}
-    items = [Item(it.key, it.artist, tuple(lab for lab in it.labels if lab in keep), it.cover, None, (), it.title)
-             for it in items]
+    items = [
+        Item(it.key, it.artist, tuple(lab for lab in it.labels if lab in keep), it.cover, None, (), it.title)
+        for it in items
+    ]
     counts = defaultdict(int)
     for it in items:
         for lab in it.labels:
@@ -92,9 +113,12 @@ def cover_extra_metrics(y: np.ndarray, p: np.ndarray, labels: list[str]) -> dict
     cols = [labels.index(b) for b in BROAD.values() if b in labels]
     single = y[:, cols].sum(axis=1) == 1
     broad_acc = float((np.argmax(p[single][:, cols], axis=1) == np.argmax(y[single][:, cols], axis=1)).mean())
-    out: dict[str, Any] = {"broad_accuracy": broad_acc, "broad_items": int(single.sum()),
-                           "broad_balanced_accuracy": M.balanced_accuracy(y, p, cols),
-                           "broad_chance": 1 / len(cols)}
+    out: dict[str, Any] = {
+        "broad_accuracy": broad_acc,
+        "broad_items": int(single.sum()),
+        "broad_balanced_accuracy": M.balanced_accuracy(y, p, cols),
+        "broad_chance": 1 / len(cols),
+    }
     if "metal" in labels and "hip-hop" in labels:
         metal, hiphop = labels.index("metal"), labels.index("hip-hop")
         acc, n = M.pairwise_accuracy(y, p, metal, hiphop)
@@ -151,16 +175,32 @@ def train_cover(shared: Path, out: Path, *, epochs: int, seed: int, progress=Non
         license="GPL-3.0-or-later (weights); trained on copyrighted cover art for research use",
         extra_metrics=cover_extra_metrics,
     )
-    return train_pack("cover", cover_dataset(shared), out_dir=out, name=COVER_PACK, version="1.0.0",
-                      epochs=epochs, seed=seed, device="cpu", options=options, progress=progress)
+    return train_pack(
+        "cover",
+        cover_dataset(shared),
+        out_dir=out,
+        name=COVER_PACK,
+        version="1.0.0",
+        epochs=epochs,
+        seed=seed,
+        device="cpu",
+        options=options,
+        progress=progress,
+    )
 
 
 def audio_items(shared: Path) -> list[Item]:
     items = []
     for row in _read_csv(shared / "audio" / "tracks.csv"):
         artist = row.get("artist") or row.get("source") or row["file"]
-        items.append(Item(key=str(shared / "audio" / row["file"]), artist=artist,
-                          tracks=(str(shared / "audio" / row["file"]),), title=row.get("title", "")))
+        items.append(
+            Item(
+                key=str(shared / "audio" / row["file"]),
+                artist=artist,
+                tracks=(str(shared / "audio" / row["file"]),),
+                title=row.get("title", ""),
+            )
+        )
     for clip in sorted((shared / "clips").glob("*.mp3")):
         artist = clip.stem.split("-")[0] if clip.stem.startswith("bensound") else clip.stem
         items.append(Item(key=str(clip), artist=artist, tracks=(str(clip),), title=clip.stem))
@@ -188,9 +228,18 @@ def train_audio(shared: Path, out: Path, *, epochs: int, seed: int, progress=Non
             limits=AUDIO_LIMITS,
             license="GPL-3.0-or-later (weights); teacher weights MIT (Choi et al. 2016)",
         )
-        return train_pack("audio", TeacherSource(teacher, items=tuple(audio_items(shared))), out_dir=out,
-                          name=AUDIO_PACK, version="1.0.0", epochs=epochs, seed=seed, device="cpu",
-                          options=options, progress=progress)
+        return train_pack(
+            "audio",
+            TeacherSource(teacher, items=tuple(audio_items(shared))),
+            out_dir=out,
+            name=AUDIO_PACK,
+            version="1.0.0",
+            epochs=epochs,
+            seed=seed,
+            device="cpu",
+            options=options,
+            progress=progress,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,9 +250,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cover-epochs", type=int, default=100)
     p.add_argument("--audio-epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--split", choices=("artist", "random"), default="artist",
-                   help="cover pack only: 'random' splits by cover, as the metal-vs-rap seed did (artists leak), "
-                   "to compare with its figure; the bundled pack is always split by artist")
+    p.add_argument(
+        "--split",
+        choices=("artist", "random"),
+        default="artist",
+        help="cover pack only: 'random' splits by cover, as the metal-vs-rap seed did (artists leak), "
+        "to compare with its figure; the bundled pack is always split by artist",
+    )
     args = p.parse_args(argv)
     if args.split != "artist" and args.only != "cover":
         p.error("--split random needs --only cover (and an --out outside models/)")
@@ -226,7 +279,11 @@ def main(argv: list[str] | None = None) -> int:
         kw = {"split": args.split} if kind == "cover" else {}
         r = fn(shared, args.out, epochs=epochs, seed=args.seed, progress=log, **kw)
         for h in r.history:
-            print(f"  epoch {h['epoch']}: " + ", ".join(f"{k} {v:.4f}" for k, v in h.items() if k != "epoch" and v is not None), flush=True)
+            print(
+                f"  epoch {h['epoch']}: "
+                + ", ".join(f"{k} {v:.4f}" for k, v in h.items() if k != "epoch" and v is not None),
+                flush=True,
+            )
         figures = {k: v for k, v in r.metrics.items() if not isinstance(v, dict)}
         print(f"{r.name}: {figures} in {r.elapsed_s:.0f}s (best epoch {r.best_epoch} of {r.epochs_run})", flush=True)
     return 0

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from musictagger.errors import MusictaggerError
 
@@ -45,7 +46,7 @@ class Item:
     artist: str
     labels: tuple[str, ...] = ()
     cover: str | None = None
-    album: "Album | None" = field(default=None, compare=False, repr=False)
+    album: Album | None = field(default=None, compare=False, repr=False)
     tracks: tuple[str, ...] = ()
     title: str = ""
 
@@ -60,7 +61,7 @@ class Dataset:
     skipped: int = 0  # items without a usable label
     skipped_examples: list[str] = field(default_factory=list)
     dropped_labels: dict[str, int] = field(default_factory=dict)  # label -> items (too few)
-    teacher: "ModelPack | None" = None  # distillation: soft targets come from this pack
+    teacher: ModelPack | None = None  # distillation: soft targets come from this pack
 
     def label_counts(self) -> dict[str, int]:
         counts = Counter(lab for it in self.items for lab in it.labels)
@@ -76,7 +77,7 @@ class TeacherSource:
     teacher's tags as a free label space.
     """
 
-    teacher: "ModelPack"
+    teacher: ModelPack
     roots: tuple[str, ...] = ()
     items: tuple[Item, ...] = ()
     label_mode: str = "taxonomy"
@@ -126,8 +127,8 @@ def from_folder(
     min_count: int = 3,
     config: Any = None,
     index: Any = None,
-    progress: "ProgressCallback | None" = None,
-    cancel: "CancelToken | None" = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
 ) -> Dataset:
     """Albums under ``roots`` labelled by their own genre (and style) tags.
 
@@ -246,8 +247,14 @@ def teacher_dataset(source: TeacherSource) -> Dataset:
     items = list(source.items) or audio_items(source.roots)
     if source.label_mode == "own":
         labels = list(teacher.labels)
-        ds = Dataset(items, labels, f"teacher {teacher.name} {teacher.version}", label_space=teacher.label_space,
-                     label_map=teacher.label_map if teacher.label_space == "free" else {}, teacher=teacher)
+        ds = Dataset(
+            items,
+            labels,
+            f"teacher {teacher.name} {teacher.version}",
+            label_space=teacher.label_space,
+            label_map=teacher.label_map if teacher.label_space == "free" else {},
+            teacher=teacher,
+        )
         if ds.label_space == "taxonomy":
             ds.label_map = {}
         return ds
@@ -263,7 +270,7 @@ def teacher_dataset(source: TeacherSource) -> Dataset:
     return Dataset(items, ids, f"teacher {teacher.name} {teacher.version}", teacher=teacher)
 
 
-def resolve(dataset: "Dataset | TeacherSource | str | Path", kind: str, *, min_count: int = 3) -> Dataset:
+def resolve(dataset: Dataset | TeacherSource | str | Path, kind: str, *, min_count: int = 3) -> Dataset:
     """Any accepted dataset argument → :class:`Dataset`: a Dataset, a TeacherSource, a ``.csv``
     file, or a music folder."""
     _check_kind(kind)

@@ -17,9 +17,10 @@ import base64
 import html
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -67,8 +68,15 @@ def _pack_outputs_to_ids(pack) -> tuple[list[str], list[list[int]]]:
     return ids, [cols[i] for i in ids]
 
 
-def run_pack(pack, items: Sequence[Item], device: str = "auto", *, progress: ProgressCallback | None = None,
-             cancel: CancelToken | None = None, batch_size: int = 16) -> tuple[list[int], np.ndarray, list[tuple[str, str]]]:
+def run_pack(
+    pack,
+    items: Sequence[Item],
+    device: str = "auto",
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    batch_size: int = 16,
+) -> tuple[list[int], np.ndarray, list[tuple[str, str]]]:
     """Item-level probabilities of ``pack`` (its own outputs), as the engine computes them.
 
     Returns (indices of the items that could be read, probabilities (n, outputs), errors).
@@ -132,9 +140,16 @@ def run_pack(pack, items: Sequence[Item], device: str = "auto", *, progress: Pro
     return ok, (np.stack(rows) if rows else np.zeros((0, n_out), dtype=np.float32)), errors
 
 
-def evaluate(pack, data: "Dataset | str | Path", *, out_dir: str | Path | None = None, device: str = "auto",
-             progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-             top_n: int = 6) -> EvalReport:
+def evaluate(
+    pack,
+    data: Dataset | str | Path,
+    *,
+    out_dir: str | Path | None = None,
+    device: str = "auto",
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    top_n: int = 6,
+) -> EvalReport:
     from musictagger.ml.packs import ModelPack, find_pack, load_pack
 
     if not isinstance(pack, ModelPack):
@@ -165,18 +180,33 @@ def evaluate(pack, data: "Dataset | str | Path", *, out_dir: str | Path | None =
     most: dict[str, list[dict[str, Any]]] = {}
     for j, lab in enumerate(labels):
         order = np.argsort(-p[:, j], kind="mergesort")[:top_n]
-        most[lab] = [{"key": items[r].key, "title": items[r].title or Path(items[r].key).name,
-                      "score": round(float(p[r, j]), 4), "true": bool(y[r, j])} for r in order]
+        most[lab] = [
+            {
+                "key": items[r].key,
+                "title": items[r].title or Path(items[r].key).name,
+                "score": round(float(p[r, j]), 4),
+                "true": bool(y[r, j]),
+            }
+            for r in order
+        ]
     misses = []
-    for r, it in enumerate(items):
+    for r in range(len(items)):
         for j, lab in enumerate(labels):
             if y[r, j] and p[r, j] < 0.5:
                 misses.append((1.0 - float(p[r, j]), r, lab, "missed"))
             elif not y[r, j] and p[r, j] >= 0.5:
                 misses.append((float(p[r, j]), r, lab, "false alarm"))
     misses.sort(key=lambda m: -m[0])
-    worst = [{"key": items[r].key, "title": items[r].title or Path(items[r].key).name, "label": lab,
-              "score": round(float(p[r, index[lab]]), 4), "kind": kind} for _, r, lab, kind in misses[:12]]
+    worst = [
+        {
+            "key": items[r].key,
+            "title": items[r].title or Path(items[r].key).name,
+            "label": lab,
+            "score": round(float(p[r, index[lab]]), 4),
+            "kind": kind,
+        }
+        for _, r, lab, kind in misses[:12]
+    ]
     report = EvalReport(
         pack=f"{pack.name} {pack.version}",
         kind=pack.kind,
@@ -200,7 +230,9 @@ def evaluate(pack, data: "Dataset | str | Path", *, out_dir: str | Path | None =
         out.mkdir(parents=True, exist_ok=True)
         report.json_path = str(out / "evaluation.json")
         report.html_path = str(out / "evaluation.html")
-        Path(report.json_path).write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        Path(report.json_path).write_text(
+            json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         by_key = {it.key: it for it in items}
         Path(report.html_path).write_text(render_html(report, by_key), encoding="utf-8")
     return report
@@ -222,11 +254,15 @@ def bar_chart_svg(values: dict[str, float | None], title: str, width: int = 560)
     """Horizontal bars in [0, 1], one row per label; undefined values drawn as a dash."""
     row, left = 18, 170
     height = row * len(values) + 30
-    parts = [f'<svg width="{width}" height="{height}" role="img" '
-             f'aria-label="{html.escape(title)}"><text x="0" y="14" font-size="13" font-weight="bold">{html.escape(title)}</text>']
+    parts = [
+        f'<svg width="{width}" height="{height}" role="img" '
+        f'aria-label="{html.escape(title)}"><text x="0" y="14" font-size="13" font-weight="bold">{html.escape(title)}</text>'
+    ]
     for i, (lab, v) in enumerate(values.items()):
         y = 24 + i * row
-        parts.append(f'<text x="{left - 6}" y="{y + 12}" font-size="11" text-anchor="end">{html.escape(_name(lab))}</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 12}" font-size="11" text-anchor="end">{html.escape(_name(lab))}</text>'
+        )
         if v is None:
             parts.append(f'<text x="{left}" y="{y + 12}" font-size="11">–</text>')
             continue
@@ -244,18 +280,26 @@ def confusion_svg(labels: list[str], counts: list[list[int]]) -> str:
     parts = [f'<svg width="{size_w}" height="{size_h}" role="img" aria-label="confusion matrix">']
     for j, lab in enumerate(labels):
         x = left + j * cell + cell / 2
-        parts.append(f'<text transform="translate({x},{top - 6}) rotate(-60)" font-size="11">{html.escape(_name(lab))}</text>')
+        parts.append(
+            f'<text transform="translate({x},{top - 6}) rotate(-60)" font-size="11">{html.escape(_name(lab))}</text>'
+        )
     for i, lab in enumerate(labels):
         total = max(1, sum(counts[i]))
-        parts.append(f'<text x="{left - 6}" y="{top + i * cell + 19}" font-size="11" text-anchor="end">{html.escape(_name(lab))}</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{top + i * cell + 19}" font-size="11" text-anchor="end">{html.escape(_name(lab))}</text>'
+        )
         for j in range(n):
             share = counts[i][j] / total
             shade = int(255 - 200 * share)
-            parts.append(f'<rect x="{left + j * cell}" y="{top + i * cell}" width="{cell - 1}" height="{cell - 1}" '
-                         f'fill="rgb({shade},{shade},255)"><title>{counts[i][j]}</title></rect>')
+            parts.append(
+                f'<rect x="{left + j * cell}" y="{top + i * cell}" width="{cell - 1}" height="{cell - 1}" '
+                f'fill="rgb({shade},{shade},255)"><title>{counts[i][j]}</title></rect>'
+            )
             if counts[i][j]:
-                parts.append(f'<text x="{left + j * cell + cell / 2}" y="{top + i * cell + 19}" font-size="10" '
-                             f'text-anchor="middle">{counts[i][j]}</text>')
+                parts.append(
+                    f'<text x="{left + j * cell + cell / 2}" y="{top + i * cell + 19}" font-size="10" '
+                    f'text-anchor="middle">{counts[i][j]}</text>'
+                )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -288,13 +332,13 @@ def render_html(r: EvalReport, items: dict[str, Item]) -> str:
     for lab, entries in r.most.items():
         cells = "".join(
             f'<figure class="{"hit" if e["true"] else "miss"}">{_thumbnail(items.get(e["key"])) if cover else ""}'
-            f'<figcaption>{esc(e["title"])}<br>{e["score"]:.2f}{"" if e["true"] else " ✗"}</figcaption></figure>'
+            f"<figcaption>{esc(e['title'])}<br>{e['score']:.2f}{'' if e['true'] else ' ✗'}</figcaption></figure>"
             for e in entries
         )
         most.append(f"<h3>Most “{esc(_name(lab))}”</h3><div class=row>{cells}</div>")
     misses = "".join(
-        f'<tr><td>{_thumbnail(items.get(m["key"]), 48) if cover else ""}</td><td>{esc(m["title"])}</td>'
-        f'<td>{esc(_name(m["label"]))}</td><td>{m["kind"]}</td><td>{m["score"]:.2f}</td></tr>'
+        f"<tr><td>{_thumbnail(items.get(m['key']), 48) if cover else ''}</td><td>{esc(m['title'])}</td>"
+        f"<td>{esc(_name(m['label']))}</td><td>{m['kind']}</td><td>{m['score']:.2f}</td></tr>"
         for m in r.worst_misses
     )
     return f"""<!DOCTYPE html>

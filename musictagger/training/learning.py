@@ -18,9 +18,10 @@ Packs go to the user model folder (``app_dirs().models``), where
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -60,11 +61,15 @@ class LearnReport:
         lines = []
         for p in self.trained:
             ap = "n/a" if p.macro_ap is None else f"{p.macro_ap:.2f}"
-            lines.append(f"{p.name} ({p.mode}, {p.albums_used} albums, {p.albums_skipped} without a usable genre): "
-                         f"{len(p.labels)} labels, validation macro AP {ap}")
+            lines.append(
+                f"{p.name} ({p.mode}, {p.albums_used} albums, {p.albums_skipped} without a usable genre): "
+                f"{len(p.labels)} labels, validation macro AP {ap}"
+            )
             for lab in p.labels:
                 v = p.per_label_ap.get(lab)
-                lines.append(f"  {_label_name(lab)}: {p.label_counts.get(lab, 0)} albums, AP {'n/a' if v is None else f'{v:.2f}'}")
+                lines.append(
+                    f"  {_label_name(lab)}: {p.label_counts.get(lab, 0)} albums, AP {'n/a' if v is None else f'{v:.2f}'}"
+                )
         for kind, why in self.not_trained.items():
             lines.append(f"{kind}: not trained — {why}")
         return "\n".join(lines)
@@ -121,31 +126,74 @@ def learn(
         name = USER_PACK[kind]
         try:
             if chosen is not None and len(ds.items) < head_only_max:
-                metrics, labels, counts = fit_head(kind, ds, chosen, target, name, epochs=epochs or 300, seed=seed,
-                                                   device=device, options=options, progress=progress, cancel=cancel)
+                metrics, labels, counts = fit_head(
+                    kind,
+                    ds,
+                    chosen,
+                    target,
+                    name,
+                    epochs=epochs or 300,
+                    seed=seed,
+                    device=device,
+                    options=options,
+                    progress=progress,
+                    cancel=cancel,
+                )
                 mode = "linear-head"
             else:
-                r = train_pack(kind, ds, out_dir=target, name=name, epochs=epochs or 30, seed=seed, device=device,
-                               options=options, progress=progress, cancel=cancel, init_from=chosen)
+                r = train_pack(
+                    kind,
+                    ds,
+                    out_dir=target,
+                    name=name,
+                    epochs=epochs or 30,
+                    seed=seed,
+                    device=device,
+                    options=options,
+                    progress=progress,
+                    cancel=cancel,
+                    init_from=chosen,
+                )
                 metrics, labels = r.metrics, r.labels
                 counts = {lab: r.data["train_label_counts"][lab] + r.data["val_label_counts"][lab] for lab in labels}
                 mode = "full"
         except DatasetError as exc:
             report.not_trained[kind] = str(exc)
             continue
-        report.trained.append(LearnedPack(
-            kind=kind, name=name, path=str(target / name), mode=mode,
-            base=f"{chosen.name} {chosen.version}" if chosen is not None and mode == "linear-head" else None,
-            labels=labels, label_counts=counts, albums_used=len(ds.items), albums_skipped=ds.skipped,
-            macro_ap=metrics.get("macro_ap"), per_label_ap=metrics.get("per_label_ap", {}),
-            elapsed_s=time.monotonic() - started,
-        ))
+        report.trained.append(
+            LearnedPack(
+                kind=kind,
+                name=name,
+                path=str(target / name),
+                mode=mode,
+                base=f"{chosen.name} {chosen.version}" if chosen is not None and mode == "linear-head" else None,
+                labels=labels,
+                label_counts=counts,
+                albums_used=len(ds.items),
+                albums_skipped=ds.skipped,
+                macro_ap=metrics.get("macro_ap"),
+                per_label_ap=metrics.get("per_label_ap", {}),
+                elapsed_s=time.monotonic() - started,
+            )
+        )
     return report
 
 
-def fit_head(kind: str, ds: Dataset, base, out_dir: Path, name: str, *, epochs: int, seed: int, device: str,
-             options: Any, progress: ProgressCallback | None, cancel: CancelToken | None,
-             views: int = 4) -> tuple[dict[str, Any], list[str], dict[str, int]]:
+def fit_head(
+    kind: str,
+    ds: Dataset,
+    base,
+    out_dir: Path,
+    name: str,
+    *,
+    epochs: int,
+    seed: int,
+    device: str,
+    options: Any,
+    progress: ProgressCallback | None,
+    cancel: CancelToken | None,
+    views: int = 4,
+) -> tuple[dict[str, Any], list[str], dict[str, int]]:
     """Fit a linear head on frozen ``base`` embeddings and save the full pack; return its metrics."""
     import torch
     from torch import nn
@@ -224,8 +272,9 @@ def fit_head(kind: str, ds: Dataset, base, out_dir: Path, name: str, *, epochs: 
 
     def val_probs(h: nn.Module) -> np.ndarray:
         with torch.inference_mode():
-            return np.stack([torch.sigmoid(h(torch.from_numpy((rows[it.key] - mean) / std))).mean(0).numpy()
-                             for it in val_items])
+            return np.stack(
+                [torch.sigmoid(h(torch.from_numpy((rows[it.key] - mean) / std))).mean(0).numpy() for it in val_items]
+            )
 
     fit = ProgressTracker("train", epochs, progress)
     best, best_state, bad = -1.0, None, 0
@@ -250,10 +299,17 @@ def fit_head(kind: str, ds: Dataset, base, out_dir: Path, name: str, *, epochs: 
     thresholds, f1s = M.calibrate_thresholds(y_va, p_va, labels)
     per_ap = M.per_label(M.average_precision, y_va, p_va, labels)
     per_auc = M.per_label(M.roc_auc, y_va, p_va, labels)
-    metrics = {"per_label_ap": per_ap, "per_label_auc": per_auc, "per_label_f1": f1s, "macro_ap": M.macro(per_ap),
-               "macro_auc": M.macro(per_auc), "macro_f1_at_thresholds": M.macro(f1s),
-               "top1": M.top_k_accuracy(y_va, p_va, 1), "top5": M.top_k_accuracy(y_va, p_va, 5),
-               "validation_items": len(val_items)}
+    metrics = {
+        "per_label_ap": per_ap,
+        "per_label_auc": per_auc,
+        "per_label_f1": f1s,
+        "macro_ap": M.macro(per_ap),
+        "macro_auc": M.macro(per_auc),
+        "macro_f1_at_thresholds": M.macro(f1s),
+        "top1": M.top_k_accuracy(y_va, p_va, 1),
+        "top5": M.top_k_accuracy(y_va, p_va, 5),
+        "validation_items": len(val_items),
+    }
 
     # Fold the input standardisation into the head: W' = W / std, b' = b − W'·mean.
     w = head.weight.detach().numpy() / std[None, :]
@@ -269,20 +325,44 @@ def fit_head(kind: str, ds: Dataset, base, out_dir: Path, name: str, *, epochs: 
 
     counts = {lab: int(y_tr[:, j].sum() + y_va[:, j].sum()) for j, lab in enumerate(labels)}
     data = {
-        "source": ds.source, "items": len(train_items) + len(val_items), "train_items": len(train_items),
-        "val_items": len(val_items), "train_artists": len({artist_key(i.artist) for i in train_items}),
-        "val_artists": len({artist_key(i.artist) for i in val_items}), "skipped": ds.skipped,
-        "unreadable": len(ds.items) - len(rows), "seed": seed, "val_fraction": options.val_fraction,
-        "date": time.strftime("%Y-%m-%d"), "thresholds": thresholds,
+        "source": ds.source,
+        "items": len(train_items) + len(val_items),
+        "train_items": len(train_items),
+        "val_items": len(val_items),
+        "train_artists": len({artist_key(i.artist) for i in train_items}),
+        "val_artists": len({artist_key(i.artist) for i in val_items}),
+        "skipped": ds.skipped,
+        "unreadable": len(ds.items) - len(rows),
+        "seed": seed,
+        "val_fraction": options.val_fraction,
+        "date": time.strftime("%Y-%m-%d"),
+        "thresholds": thresholds,
         "train_label_counts": {lab: int(y_tr[:, j].sum()) for j, lab in enumerate(labels)},
         "val_label_counts": {lab: int(y_va[:, j].sum()) for j, lab in enumerate(labels)},
-        "mode": "linear-head", "base": f"{base.name} {base.version}",
+        "mode": "linear-head",
+        "base": f"{base.name} {base.version}",
     }
-    rep = TrainReport(out_dir / name, name, "1.0.0", kind, labels, metrics, data, epochs_run=step + 1,
-                      best_epoch=0, stopped_early=bad >= 5, resumed_from_epoch=None, history=[],
-                      device=str(dev), elapsed_s=0.0, errors=errors)
-    description = (f"Your library's {kind} model: a linear head for {len(labels)} of your genres on the frozen "
-                   f"backbone of {base.name} {base.version}, learnt from your own tags.")
+    rep = TrainReport(
+        out_dir / name,
+        name,
+        "1.0.0",
+        kind,
+        labels,
+        metrics,
+        data,
+        epochs_run=step + 1,
+        best_epoch=0,
+        stopped_early=bad >= 5,
+        resumed_from_epoch=None,
+        history=[],
+        device=str(dev),
+        elapsed_s=0.0,
+        errors=errors,
+    )
+    description = (
+        f"Your library's {kind} model: a linear head for {len(labels)} of your genres on the frozen "
+        f"backbone of {base.name} {base.version}, learnt from your own tags."
+    )
     limits = [
         f"Learnt from {data['items']} of your albums; validation uses {data['val_items']} albums by "
         f"{data['val_artists']} artists, so the figures are rough.",
@@ -290,11 +370,23 @@ def fit_head(kind: str, ds: Dataset, base, out_dir: Path, name: str, *, epochs: 
         f"Only the last layer was trained; what {base.name} cannot see, this cannot either.",
     ]
     manifest = {
-        "name": name, "version": "1.0.0", "kind": kind, "labels": labels, "label_space": "taxonomy",
-        "input": base.input, "architecture": arch, "thresholds": thresholds, "metrics": metrics,
-        "training": {k: v for k, v in data.items() if k != "thresholds"}, "license": "user data (private)",
+        "name": name,
+        "version": "1.0.0",
+        "kind": kind,
+        "labels": labels,
+        "label_space": "taxonomy",
+        "input": base.input,
+        "architecture": arch,
+        "thresholds": thresholds,
+        "metrics": metrics,
+        "training": {k: v for k, v in data.items() if k != "thresholds"},
+        "license": "user data (private)",
         "description": description,
     }
-    save_pack(out_dir / name, manifest, model.state_dict(),
-              model_card(rep, description=description, limits=limits, license_="Private: trained on your own library."))
+    save_pack(
+        out_dir / name,
+        manifest,
+        model.state_dict(),
+        model_card(rep, description=description, limits=limits, license_="Private: trained on your own library."),
+    )
     return metrics, labels, counts

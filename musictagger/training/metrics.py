@@ -96,7 +96,9 @@ def best_f1_threshold(y_true: np.ndarray, scores: np.ndarray) -> tuple[float, fl
     return threshold, float(f1[k])
 
 
-def calibrate_thresholds(y: np.ndarray, p: np.ndarray, labels: Sequence[str]) -> tuple[dict[str, float], dict[str, float | None]]:
+def calibrate_thresholds(
+    y: np.ndarray, p: np.ndarray, labels: Sequence[str]
+) -> tuple[dict[str, float], dict[str, float | None]]:
     """Per-label F1-maximising thresholds on validation data, and the F1 each reaches."""
     thresholds: dict[str, float] = {}
     f1s: dict[str, float | None] = {}
@@ -133,7 +135,9 @@ def top_label_confusion(y: np.ndarray, p: np.ndarray, columns: Sequence[int]) ->
     return c
 
 
-def pairwise_accuracy(y: np.ndarray, p: np.ndarray, a: int, b: int, *, balanced: bool = False) -> tuple[float | None, int]:
+def pairwise_accuracy(
+    y: np.ndarray, p: np.ndarray, a: int, b: int, *, balanced: bool = False
+) -> tuple[float | None, int]:
     """Accuracy of "a or b?" on items that carry exactly one of the two labels (e.g. metal vs
     hip hop, as the covers seed reports it), deciding by the larger score; and the item count.
     ``balanced``: the mean of the two classes' recalls (chance 0.5 however unequal they are)."""

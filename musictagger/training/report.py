@@ -56,8 +56,11 @@ HEADLINES = (
     ("macro_auc", "macro ROC-AUC over labels (validation)"),
     ("top1", "top-1 accuracy: the highest-scoring label is a true label"),
     ("top5", "top-5 accuracy: a true label is among the five highest"),
-    ("broad_balanced_accuracy", "balanced accuracy over the broad genres: mean per-genre recall of the "
-     "highest broad-genre score (chance 1/number of genres, whatever the class sizes)"),
+    (
+        "broad_balanced_accuracy",
+        "balanced accuracy over the broad genres: mean per-genre recall of the "
+        "highest broad-genre score (chance 1/number of genres, whatever the class sizes)",
+    ),
     ("broad_chance", "chance level of the balanced accuracy over the broad genres"),
     ("broad_accuracy", "accuracy over the broad genres (highest broad-genre score is the true one)"),
     ("metal_vs_hiphop_balanced_accuracy", "metal vs hip hop balanced accuracy (mean of the two recalls; chance 0.5)"),
@@ -80,11 +83,15 @@ def headline_lines(metrics: dict[str, Any]) -> list[str]:
 def _split_line(d: dict[str, Any]) -> str:
     how = f"(seed {d.get('seed')}, validation share {d.get('val_fraction')})"
     if d.get("split", "artist") == "random":
-        return (f"- Split: at random by item — {d.get('train_artists', 0)} training artists, {d.get('val_artists', 0)} "
-                f"validation artists, {d.get('shared_artists', 0)} on both sides {how}. Figures include "
-                "recognising those artists: they overstate what the model does for an artist it never saw.")
-    return (f"- Split: by artist — {d.get('train_artists', 0)} training artists, {d.get('val_artists', 0)} validation "
-            f"artists, none on both sides {how}.")
+        return (
+            f"- Split: at random by item — {d.get('train_artists', 0)} training artists, {d.get('val_artists', 0)} "
+            f"validation artists, {d.get('shared_artists', 0)} on both sides {how}. Figures include "
+            "recognising those artists: they overstate what the model does for an artist it never saw."
+        )
+    return (
+        f"- Split: by artist — {d.get('train_artists', 0)} training artists, {d.get('val_artists', 0)} validation "
+        f"artists, none on both sides {how}."
+    )
 
 
 def model_card(report: TrainReport, *, description: str, limits: list[str], license_: str) -> str:
@@ -106,7 +113,13 @@ def model_card(report: TrainReport, *, description: str, limits: list[str], lice
     ]
     if d.get("teacher"):
         lines.append(f"- Distilled from the teacher model {d['teacher']} (soft targets: its probabilities).")
-    lines += ["", "## Labels", "", "| label | training items | validation items | validation AP | threshold |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Labels",
+        "",
+        "| label | training items | validation items | validation AP | threshold |",
+        "|---|---|---|---|---|",
+    ]
     counts_t = d.get("train_label_counts", {})
     counts_v = d.get("val_label_counts", {})
     ap = m.get("per_label_ap", {})

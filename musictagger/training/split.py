@@ -103,8 +103,7 @@ def artist_split(items: Sequence[T], val_fraction: float = 0.2, seed: int = 0) -
             val_items[lab] += n
 
     def allowed(a: str) -> bool:
-        return (a not in val and len(val) + 1 < len(artists)
-                and (n_val + len(groups[a]) <= target * 1.5 or n_val == 0))
+        return a not in val and len(val) + 1 < len(artists) and (n_val + len(groups[a]) <= target * 1.5 or n_val == 0)
 
     while n_val < target:  # stratified: the artist whose labels are furthest below their share
         scored = [(sf, -i, a) for i, a in enumerate(order) if allowed(a) and (sf := shortfall(a)) is not None]

@@ -30,10 +30,11 @@ import json
 import math
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -123,8 +124,14 @@ class CoverFeed:
         self.images: dict[str, Any] = {}
         self.val_inputs: dict[str, np.ndarray] = {}
 
-    def prepare(self, items: Sequence[Item], val_keys: set[str], tracker: ProgressTracker, cancel: CancelToken | None,
-                errors: list[tuple[str, str]]) -> list[Item]:
+    def prepare(
+        self,
+        items: Sequence[Item],
+        val_keys: set[str],
+        tracker: ProgressTracker,
+        cancel: CancelToken | None,
+        errors: list[tuple[str, str]],
+    ) -> list[Item]:
         from musictagger.ml.cover_input import open_image, preprocess
 
         size = int(self.spec["size"])
@@ -170,8 +177,14 @@ class AudioFeed:
 
     SILENCE_DB = -100.0
 
-    def __init__(self, spec: dict[str, Any], options: TrainOptions, device: torch.device, teacher: ModelPack | None,
-                 labels: Sequence[str]) -> None:
+    def __init__(
+        self,
+        spec: dict[str, Any],
+        options: TrainOptions,
+        device: torch.device,
+        teacher: ModelPack | None,
+        labels: Sequence[str],
+    ) -> None:
         from musictagger.ml.frontend import MelSpectrogram
 
         self.spec = spec
@@ -236,8 +249,14 @@ class AudioFeed:
         return centres, mapped.astype(np.float32)
 
     # -------------------------------------------------------------- decoding
-    def prepare(self, items: Sequence[Item], val_keys: set[str], tracker: ProgressTracker, cancel: CancelToken | None,
-                errors: list[tuple[str, str]]) -> list[Item]:
+    def prepare(
+        self,
+        items: Sequence[Item],
+        val_keys: set[str],
+        tracker: ProgressTracker,
+        cancel: CancelToken | None,
+        errors: list[tuple[str, str]],
+    ) -> list[Item]:
         from musictagger.audio import ExcerptPolicy, read_duration, read_excerpts
 
         ok = []
@@ -251,7 +270,11 @@ class AudioFeed:
                     window = min(duration, self.options.seconds_per_track)
                     wave = read_excerpts(path, self.sr, ExcerptPolicy(window, 1, (0.5,)))[0]
                     if self.teacher is not None:
-                        t_wave = wave if self.t_sr == self.sr else read_excerpts(path, self.t_sr, ExcerptPolicy(window, 1, (0.5,)))[0]
+                        t_wave = (
+                            wave
+                            if self.t_sr == self.sr
+                            else read_excerpts(path, self.t_sr, ExcerptPolicy(window, 1, (0.5,)))[0]
+                        )
                         centres, probs = self._teacher_probs(t_wave)
                         self.teacher_windows[path] = (centres * self.sr / self.hop, probs)
                 except (MusictaggerError, ValueError) as exc:
@@ -263,7 +286,9 @@ class AudioFeed:
                 good_tracks.append(path)
             tracker.advance(current=item.key)
             if good_tracks:
-                ok.append(Item(item.key, item.artist, item.labels, item.cover, item.album, tuple(good_tracks), item.title))
+                ok.append(
+                    Item(item.key, item.artist, item.labels, item.cover, item.album, tuple(good_tracks), item.title)
+                )
         return ok
 
     def soft_targets(self, item: Item) -> np.ndarray:
@@ -300,7 +325,11 @@ class AudioFeed:
         x = x + rng.uniform(-6.0, 6.0)  # gain
         bands = np.linspace(-1.0, 1.0, n_mels, dtype=np.float32)[:, None]
         centre, width = rng.uniform(-1, 1), rng.uniform(0.1, 0.5)
-        x = x + rng.uniform(-3.0, 3.0) * bands + rng.uniform(-4.0, 4.0) * np.exp(-((bands - centre) ** 2) / (2 * width**2))
+        x = (
+            x
+            + rng.uniform(-3.0, 3.0) * bands
+            + rng.uniform(-4.0, 4.0) * np.exp(-((bands - centre) ** 2) / (2 * width**2))
+        )
         if rng.random() < 0.3:  # light noise, 25-45 dB under the excerpt's mean power
             power = np.power(10.0, x / 10.0)
             noise = power.mean() * 10 ** (-rng.uniform(25, 45) / 10) * rng.uniform(0.5, 1.5, size=x.shape)
@@ -314,7 +343,7 @@ class AudioFeed:
 
     def make_batch(self, train: Sequence[Item], samples: Sequence[tuple[int, Any]], rng: np.random.Generator):
         xs, soft = [], []
-        for i, (track, start) in samples:
+        for _, (track, start) in samples:
             xs.append(self._floor(self._augment(self._crop(self.mels[track], start), rng)))
             soft.append(self.teacher_target(track, start) if self.teacher is not None else None)
         x = np.stack(xs)[:, None]
@@ -337,7 +366,12 @@ class AudioFeed:
 # ------------------------------------------------------------------------------------------ helpers
 def _input_spec(kind: str, options: TrainOptions) -> dict[str, Any]:
     if kind == "cover":
-        return {"size": options.cover_size, "resize": "shorter_side_then_center_crop", "mean": COVER_MEAN, "std": COVER_STD}
+        return {
+            "size": options.cover_size,
+            "resize": "shorter_side_then_center_crop",
+            "mean": COVER_MEAN,
+            "std": COVER_STD,
+        }
     spec = copy.deepcopy(options.audio_input)
     spec["frames"] = 1 + round(spec["clip_seconds"] * spec["sample_rate"]) // spec["hop_length"]
     return spec
@@ -395,7 +429,7 @@ def _load_backbone(model: nn.Module, pack: ModelPack) -> int:
 # ------------------------------------------------------------------------------------------ main
 def train(
     kind: str,
-    dataset: "Dataset | TeacherSource | str | Path",
+    dataset: Dataset | TeacherSource | str | Path,
     *,
     out_dir: Path,
     name: str,
@@ -444,8 +478,20 @@ def train(
     decoded = {it.key for it in feed.prepare(ds.items, val_keys, tracker, cancel, errors)}
     by_key = {it.key: it for it in ds.items}
     if isinstance(feed, AudioFeed):  # items lose tracks that failed to decode
-        by_key.update({k: Item(by_key[k].key, by_key[k].artist, by_key[k].labels, by_key[k].cover, by_key[k].album,
-                               tuple(t for t in by_key[k].tracks if t in feed.mels), by_key[k].title) for k in decoded})
+        by_key.update(
+            {
+                k: Item(
+                    by_key[k].key,
+                    by_key[k].artist,
+                    by_key[k].labels,
+                    by_key[k].cover,
+                    by_key[k].album,
+                    tuple(t for t in by_key[k].tracks if t in feed.mels),
+                    by_key[k].title,
+                )
+                for k in decoded
+            }
+        )
     train_items = [by_key[it.key] for it in train_items if it.key in decoded]
     val_items = [by_key[it.key] for it in val_items if it.key in decoded]
     if not train_items or not val_items:
@@ -494,17 +540,32 @@ def train(
     fingerprint = hashlib.sha256(
         json.dumps(
             {
-                "kind": kind, "labels": labels, "epochs": epochs, "seed": seed, "arch": arch, "spec": spec,
-                "train": [it.key for it in train_items], "val": [it.key for it in val_items],
-                "options": options.fingerprint_dict(), "init": init_from.sha256 if init_from else None,
+                "kind": kind,
+                "labels": labels,
+                "epochs": epochs,
+                "seed": seed,
+                "arch": arch,
+                "spec": spec,
+                "train": [it.key for it in train_items],
+                "val": [it.key for it in val_items],
+                "options": options.fingerprint_dict(),
+                "init": init_from.sha256 if init_from else None,
             },
             sort_keys=True,
             default=str,
         ).encode()
     ).hexdigest()
     ckpt_dir = Path(out_dir) / f".{name}.training"
-    state: dict[str, Any] = {"fingerprint": fingerprint, "epoch": 0, "best_ap": -1.0, "best_epoch": 0, "bad": 0,
-                             "history": [], "stopped": False, "seed": seed}
+    state: dict[str, Any] = {
+        "fingerprint": fingerprint,
+        "epoch": 0,
+        "best_ap": -1.0,
+        "best_epoch": 0,
+        "bad": 0,
+        "history": [],
+        "stopped": False,
+        "seed": seed,
+    }
     best_state: dict[str, torch.Tensor] | None = None
     resumed_from = None
     if resume and ckpt_dir.is_dir():
@@ -661,8 +722,12 @@ def train(
         "thresholds": thresholds,
         "metrics": metrics,
         "training": {k: v for k, v in data.items() if k not in ("thresholds",)}
-        | {"epochs": report.epochs_run, "best_epoch": report.best_epoch, "device": report.device,
-           "options": options.fingerprint_dict()},
+        | {
+            "epochs": report.epochs_run,
+            "best_epoch": report.best_epoch,
+            "device": report.device,
+            "options": options.fingerprint_dict(),
+        },
         "license": options.license,
         "description": description,
     }

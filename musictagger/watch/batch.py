@@ -20,8 +20,9 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from musictagger.config import Config
 from musictagger.progress import CancelToken, ProgressCallback
@@ -50,8 +51,13 @@ def batch_id_for(roots: Sequence[str | os.PathLike[str]], config: Config, packs:
     t, inf = config.tags, config.inference
     key = {
         "roots": sorted(os.path.realpath(os.fspath(r)) for r in roots),
-        "field": t.field, "mode": t.mode, "max": t.max_genres, "parents": t.write_parents,
-        "min": inf.min_confidence, "top_k": inf.top_k, "packs": sorted(packs),
+        "field": t.field,
+        "mode": t.mode,
+        "max": t.max_genres,
+        "parents": t.write_parents,
+        "min": inf.min_confidence,
+        "top_k": inf.top_k,
+        "packs": sorted(packs),
     }
     return hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -65,22 +71,27 @@ class BatchSummary:
     albums_skipped: int = 0  # already done in an earlier attempt, or nothing to write
     albums_failed: int = 0
     files_changed: int = 0
-    run: "RunResult | None" = None
+    run: RunResult | None = None
     elapsed_s: float = 0.0
     cancelled: bool = False
     errors: list[tuple[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
-            "batch_id": self.batch_id, "resumed": self.resumed, "albums_total": self.albums_total,
-            "albums_tagged": self.albums_tagged, "albums_skipped": self.albums_skipped,
-            "albums_failed": self.albums_failed, "files_changed": self.files_changed,
-            "run_id": self.run.run_id if self.run else None, "elapsed_s": round(self.elapsed_s, 2),
+            "batch_id": self.batch_id,
+            "resumed": self.resumed,
+            "albums_total": self.albums_total,
+            "albums_tagged": self.albums_tagged,
+            "albums_skipped": self.albums_skipped,
+            "albums_failed": self.albums_failed,
+            "files_changed": self.files_changed,
+            "run_id": self.run.run_id if self.run else None,
+            "elapsed_s": round(self.elapsed_s, 2),
             "cancelled": self.cancelled,
         }
 
 
-def written_by_batch(journal: "Journal", batch_id: str) -> set[str]:
+def written_by_batch(journal: Journal, batch_id: str) -> set[str]:
     """Paths the journal shows written by earlier runs of this batch."""
     done: set[str] = set()
     for run in journal.runs():
@@ -90,10 +101,10 @@ def written_by_batch(journal: "Journal", batch_id: str) -> set[str]:
 
 
 def run_batch(
-    albums: Sequence["Album"],
+    albums: Sequence[Album],
     roots: Sequence[str | os.PathLike[str]],
-    suggester: "Suggester",
-    journal: "Journal",
+    suggester: Suggester,
+    journal: Journal,
     state: WatchState,
     config: Config,
     *,
@@ -112,14 +123,16 @@ def run_batch(
     t = config.tags
     album_paths: dict[str, set[str]] = {}
 
-    def changes() -> Iterator["FileChange"]:
+    def changes() -> Iterator[FileChange]:
         previous: str | None = None
         for n_album, result in enumerate(suggester.run(todo, progress=progress, cancel=cancel)):
             if previous is not None:  # the journal has finished the previous album's files
                 state.mark_album(bid, previous, "done", None)
             album = next(a for a in todo if a.key == result.key)
             summary.errors.extend(result.errors)
-            labels = labels_to_write(result, min_confidence=config.inference.min_confidence, write_parents=t.write_parents)
+            labels = labels_to_write(
+                result, min_confidence=config.inference.min_confidence, write_parents=t.write_parents
+            )
             prov = provenance(result, labels, suggester.pack_infos)
             todo_changes = [c for c in album_changes(album, labels, t, prov=prov) if c.path not in already]
             album_paths[album.key] = {c.path for c in todo_changes}
@@ -134,8 +147,9 @@ def run_batch(
         if previous is not None and not (cancel is not None and cancel.cancelled):
             state.mark_album(bid, previous, "done", None)
 
-    run = journal.apply(changes(), kind="apply", config=t, meta={"batch_id": bid, "roots": [os.fspath(r) for r in roots]},
-                        cancel=cancel)
+    run = journal.apply(
+        changes(), kind="apply", config=t, meta={"batch_id": bid, "roots": [os.fspath(r) for r in roots]}, cancel=cancel
+    )
     summary.run = run
     summary.cancelled = run.cancelled or bool(cancel and cancel.cancelled)
     failed_paths = {o.path for o in run.outcomes if not o.ok}

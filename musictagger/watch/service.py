@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from musictagger.config import Config
 from musictagger.watch.state import WatchState, folder_signature
@@ -23,9 +24,9 @@ class AlbumEvent:
     """What happened to one album folder; given to the ``notify`` callback (CLI log line, GUI toast)."""
 
     folder: str
-    result: "AlbumSuggestions | None"
+    result: AlbumSuggestions | None
     labels: list[str]
-    run: "RunResult | None" = None
+    run: RunResult | None = None
     error: str | None = None
 
     def describe(self, undo_hint: str | None = None) -> str:
@@ -36,9 +37,14 @@ class AlbumEvent:
             name = f"{self.result.album_artist or 'Unknown artist'} — {self.result.album or self.folder}"
         if self.error:
             return f"{name}: error: {self.error}"
-        shown = ", ".join(
-            f"{s.name} {s.confidence:.2f}" for s in (self.result.suggestions if self.result else []) if not s.implied
-        ) or "no suggestion above threshold"
+        shown = (
+            ", ".join(
+                f"{s.name} {s.confidence:.2f}"
+                for s in (self.result.suggestions if self.result else [])
+                if not s.implied
+            )
+            or "no suggestion above threshold"
+        )
         if self.run is not None and self.run.run_id is not None:
             hint = (undo_hint or "undo: musictagger undo {run}").format(run=self.run.run_id)
             return f"{name}: wrote {', '.join(self.labels) or 'nothing'} (run {self.run.run_id}; {hint})"
@@ -51,9 +57,9 @@ class AlbumProcessor:
     def __init__(
         self,
         config: Config,
-        suggester: "Suggester",
-        index: "Index",
-        journal: "Journal",
+        suggester: Suggester,
+        index: Index,
+        journal: Journal,
         state: WatchState,
         *,
         auto_apply: bool = False,
@@ -81,10 +87,14 @@ class AlbumProcessor:
             self.notify(AlbumEvent(error.path, None, [], error=error.message))
         for result in self.suggester.run(albums):
             album = next(a for a in albums if a.key == result.key)
-            labels = labels_to_write(result, min_confidence=self.min_confidence, write_parents=self.config.tags.write_parents)
+            labels = labels_to_write(
+                result, min_confidence=self.min_confidence, write_parents=self.config.tags.write_parents
+            )
             run = None
             if self.auto_apply and labels:
-                changes = album_changes(album, labels, self.config.tags, prov=provenance(result, labels, self.suggester.pack_infos))
+                changes = album_changes(
+                    album, labels, self.config.tags, prov=provenance(result, labels, self.suggester.pack_infos)
+                )
                 run = self.journal.apply(changes, kind="watch", config=self.config.tags, meta={"folder": folder})
                 run_id = run.run_id
             self.notify(AlbumEvent(folder, result, labels, run))

@@ -107,7 +107,9 @@ class WatchState:
 
     def mark_root(self, root: str) -> None:
         with self._lock, self._conn:
-            self._conn.execute("INSERT OR IGNORE INTO watch_roots (root, first_watched) VALUES (?, ?)", (root, time.time()))
+            self._conn.execute(
+                "INSERT OR IGNORE INTO watch_roots (root, first_watched) VALUES (?, ?)", (root, time.time())
+            )
 
     # -- batch ----------------------------------------------------------------------------
     def is_unfinished(self, batch_id: str) -> bool:

@@ -31,8 +31,8 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from musictagger.watch.state import WatchState, folder_signature, is_our_temp
 
@@ -91,7 +91,7 @@ class FolderWatcher:
         self.errors: list[tuple[str, str]] = []
 
     # ------------------------------------------------------------------ life cycle
-    def start(self) -> "FolderWatcher":
+    def start(self) -> FolderWatcher:
         from watchdog.observers import Observer
 
         if self.baseline_before is None:
@@ -115,7 +115,7 @@ class FolderWatcher:
         for t in self._threads:
             t.join(timeout)
 
-    def __enter__(self) -> "FolderWatcher":
+    def __enter__(self) -> FolderWatcher:
         return self.start()
 
     def __exit__(self, *exc) -> None:
