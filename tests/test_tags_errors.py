@@ -84,7 +84,9 @@ def test_random_bytes_never_detect_as_mp3(tmp_path: Path) -> None:
         (b"\x89PNG\r\n\x1a\n" + bytes(100), "it is an image"),
         (b"RIFF\x00\x00\x00\x00AVI LIST" + bytes(100), "RIFF file of type b'AVI '"),
         (bytes(500), "zero bytes only"),
-        (b"OggS" + bytes(22) + b"\x01\x50" + b"Speex   " + bytes(100), "unsupported codec (Speex)"),
+        (b"OggS" + bytes(22) + b"\x01\x50" + b"\x80theora" + bytes(100), "format Ogg Theora video is not supported"),
+        (b"\x1a\x45\xdf\xa3" + bytes(100), "format Matroska/WebM (MKA, WebM) is not supported"),
+        (b"MThd" + bytes(100), "format MIDI is not supported"),
     ],
 )
 def test_unsupported_kinds_say_what_they_are(tmp_path: Path, head: bytes, message: str) -> None:

@@ -14,8 +14,29 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from musictagger.errors import TagReadError, UnsupportedFormat, describe_os_error
+from musictagger.files import open_regular
 
-SUPPORTED_FORMATS: tuple[str, ...] = ("mp3", "flac", "ogg", "opus", "m4a", "wav", "aiff", "wma", "wv", "ape")
+SUPPORTED_FORMATS: tuple[str, ...] = (
+    "mp3",
+    "flac",
+    "ogg",
+    "opus",
+    "spx",
+    "m4a",
+    "wav",
+    "aiff",
+    "wma",
+    "wv",
+    "ape",
+    "mpc",
+    "tak",
+    "ofr",
+    "tta",
+    "dsf",
+    "dff",
+    "aac",
+    "ac3",
+)
 
 # Lowercase, with the dot (compare with ``Path.suffix.lower()``). Used by the scanner only.
 AUDIO_EXTENSIONS: frozenset[str] = frozenset(
@@ -26,6 +47,7 @@ AUDIO_EXTENSIONS: frozenset[str] = frozenset(
         ".ogg",
         ".oga",
         ".opus",
+        ".spx",
         ".m4a",
         ".m4b",
         ".mp4",
@@ -39,6 +61,19 @@ AUDIO_EXTENSIONS: frozenset[str] = frozenset(
         ".asf",
         ".wv",
         ".ape",
+        ".mpc",
+        ".mp+",
+        ".mpp",
+        ".tak",
+        ".ofr",
+        ".ofs",
+        ".tta",
+        ".dsf",
+        ".dff",
+        ".aac",
+        ".adts",
+        ".ac3",
+        ".eac3",
     }
 )
 
@@ -78,19 +113,28 @@ def detect_format(path: str | os.PathLike[str]) -> str:
 
 
 def sniff(path: str | os.PathLike[str]) -> Detected:
-    """:func:`detect_format` with the mutagen variant; used by the tag reader."""
+    """:func:`detect_format` with the mutagen variant. Only a regular file is opened (a pipe
+    named ``x.mp3`` is refused, never waited on): see :func:`musictagger.files.open_regular`."""
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(_HEAD_SIZE)
-            if not head:
-                raise TagReadError(path, "empty file (0 bytes)")
-            if head.startswith(b"ID3"):
-                return _after_id3(path, fh)
+        with open_regular(path) as fh:
+            return sniff_file(fh, path)
     except OSError as exc:
         raise TagReadError(path, describe_os_error(exc)) from exc
+
+
+def sniff_file(fh: BinaryIO, path: str | os.PathLike[str]) -> Detected:
+    """:func:`sniff` on an open file (read from its start); ``path`` is for messages."""
+    fh.seek(0)
+    head = fh.read(_HEAD_SIZE)
+    if not head:
+        raise TagReadError(path, "empty file (0 bytes)")
+    if head.startswith(b"ID3"):
+        return _after_id3(path, fh)
     detected = _sniff_head(head)
     if detected is None and _mpeg_frames_at(head, 0, complete=len(head) < _HEAD_SIZE):
         detected = Detected("mp3")
+    if detected is None and _adts_frames_at(head, 0, complete=len(head) < _HEAD_SIZE):
+        detected = Detected("aac")
     if detected is None:
         raise UnsupportedFormat(path, f"not a supported audio file ({_describe_unknown(head)})")
     if isinstance(detected, str):
@@ -116,7 +160,23 @@ def _sniff_head(head: bytes) -> Detected | str | None:
         return Detected("wv")
     if head.startswith(b"MAC "):
         return Detected("ape")
-    return None
+    if head.startswith((b"MPCK", b"MP+")):
+        return Detected("mpc")
+    if head.startswith(b"tBaK"):
+        return Detected("tak")
+    if head.startswith(b"OFR "):
+        return Detected("ofr")
+    if head.startswith(b"TTA1"):
+        return Detected("tta")
+    if head.startswith(b"DSD ") and head[28:32] == b"fmt ":
+        return Detected("dsf")
+    if head.startswith(b"FRM8") and head[12:16] == b"DSD ":
+        return Detected("dff")
+    if head.startswith(b"\x0b\x77"):
+        return Detected("ac3")
+    if head.startswith(b"ADIF"):
+        return Detected("aac")
+    return _known_unsupported(head)
 
 
 def _sniff_ogg(head: bytes) -> Detected | str:
@@ -132,10 +192,18 @@ def _sniff_ogg(head: bytes) -> Detected | str:
         return Detected("opus")
     if packet.startswith(b"\x7fFLAC"):
         return Detected("ogg", "flac")
-    for magic, name in ((b"Speex", "Speex"), (b"\x80theora", "Theora video"), (b"fishead", "Ogg Skeleton")):
+    if packet.startswith(b"Speex   "):
+        return Detected("spx")
+    for magic, name in (
+        (b"\x80theora", "Ogg Theora video"),
+        (b"fishead", "Ogg Skeleton"),
+        (b"\x80kate", "Ogg Kate (subtitles)"),
+        (b"CELT", "Ogg CELT"),
+        (b"\x01video", "Ogg OGM video"),
+    ):
         if packet.startswith(magic):
-            return f"Ogg file with an unsupported codec ({name})"
-    return "Ogg file with an unknown codec"
+            return f"format {name} is not supported (an Ogg file with an unsupported codec)"
+    return "format Ogg with an unknown codec is not supported"
 
 
 def _after_id3(path: str | os.PathLike[str], fh: BinaryIO) -> Detected:
@@ -157,6 +225,12 @@ def _after_id3(path: str | os.PathLike[str], fh: BinaryIO) -> Detected:
         raise TagReadError(path, "not a valid MP3 file (truncated or corrupt: an ID3 tag and no audio)")
     if data.startswith(b"fLaC"):
         return Detected("flac")
+    if data.startswith((b"MPCK", b"MP+")):
+        return Detected("mpc")
+    if data.startswith(b"TTA1"):
+        return Detected("tta")
+    if _adts_frames_at(data, 0, complete=len(data) < _MPEG_SEARCH):
+        return Detected("aac", "id3")
     for start in range(0, max(1, len(data) - 3)):
         if data[start] == 0xFF and _mpeg_frames_at(data, start, complete=len(data) < _MPEG_SEARCH):
             return Detected("mp3")
@@ -209,6 +283,55 @@ def _mpeg_frames_at(data: bytes, pos: int, complete: bool) -> bool:
     if following.startswith((b"TAG", b"APET")):
         return True
     return _mpeg_frame_length(data, pos + length) is not None
+
+
+def _adts_frame_length(data: bytes, pos: int) -> int | None:
+    """Length of the AAC ADTS frame whose header starts at ``pos``, or None if not one."""
+    if pos + 7 > len(data):
+        return None
+    b = data[pos : pos + 7]
+    if b[0] != 0xFF or (b[1] & 0xF6) != 0xF0:  # 12-bit sync, layer 00
+        return None
+    if (b[2] >> 2) & 0x0F > 12:  # sampling frequency index
+        return None
+    length = ((b[3] & 0x03) << 11) | (b[4] << 3) | (b[5] >> 5)
+    return length if length >= 7 else None
+
+
+def _adts_frames_at(data: bytes, pos: int, complete: bool) -> bool:
+    """Like :func:`_mpeg_frames_at`, for AAC in ADTS frames: a header and the next one after it."""
+    length = _adts_frame_length(data, pos)
+    if length is None:
+        return False
+    following = data[pos + length : pos + length + 7]
+    if len(following) < 7:
+        return complete and len(following) == 0
+    if following.startswith((b"TAG", b"APET")):
+        return True
+    return _adts_frame_length(data, pos + length) is not None
+
+
+# Formats recognised by their header that we do not read or write: named, so the message says so.
+_UNSUPPORTED_MAGIC = (
+    (b"\x1a\x45\xdf\xa3", "Matroska/WebM (MKA, WebM)"),
+    (b"MThd", "MIDI"),
+    (b".snd", "Sun/NeXT AU"),
+    (b".ra\xfd", "RealAudio"),
+    (b".RMF", "RealMedia"),
+    (b"#!AMR", "AMR"),
+    (b"Creative Voice File", "Creative Voice (VOC)"),
+    (b"FORM", "IFF (not AIFF)"),
+    (b"caff", "Core Audio (CAF)"),
+    (b"ajkg", "Shorten"),
+    (b"LA0", "Lossless Audio (LA)"),
+)
+
+
+def _known_unsupported(head: bytes) -> str | None:
+    for magic, name in _UNSUPPORTED_MAGIC:
+        if head.startswith(magic):
+            return f"format {name} is not supported"
+    return None
 
 
 def _describe_unknown(head: bytes) -> str:

@@ -7,17 +7,22 @@ Vorbis/ASF fields, several MP4 ``©gen`` values, APEv2 list values), of a second
 touches. mediafile flattens genres to one string by default and maps custom fields through
 its own descriptors; a ~300-line table keeps every byte we write explainable.
 
-Five tag systems cover the ten formats:
+Five tag systems cover the formats, as in Picard:
 
-========  ======================  ==========================================================
-family    formats                 genre / style / custom MUSICTAGGER_X
-========  ======================  ==========================================================
-ID3v2     mp3, wav, aiff          ``TCON`` / ``TXXX:STYLE`` / ``TXXX:MUSICTAGGER_X``
-Vorbis    flac, ogg, opus         ``GENRE`` / ``STYLE`` / ``MUSICTAGGER_X`` (repeated fields)
-MP4       m4a (AAC and ALAC)      ``©gen`` / ``----:com.apple.iTunes:STYLE`` / same freeform
-ASF       wma                     ``WM/Genre`` / ``STYLE`` / ``MUSICTAGGER_X`` attributes
-APEv2     wv, ape                 ``Genre`` / ``Style`` / ``MUSICTAGGER_X`` (list values)
-========  ======================  ==========================================================
+========  ==============================  ==================================================
+family    formats                         genre / style / custom MUSICTAGGER_X
+========  ==============================  ==================================================
+ID3v2     mp3, wav, aiff, tta, dsf, dff,  ``TCON`` / ``TXXX:STYLE`` / ``TXXX:MUSICTAGGER_X``
+          aac (after an ID3v2 tag)
+Vorbis    flac, ogg, opus, spx (Speex)    ``GENRE`` / ``STYLE`` / ``MUSICTAGGER_X`` (repeated)
+MP4       m4a (AAC and ALAC)              ``©gen`` / ``----:com.apple.iTunes:STYLE`` / same
+ASF       wma                             ``WM/Genre`` / ``STYLE`` / ``MUSICTAGGER_X``
+APEv2     wv, ape, mpc (Musepack), tak,   ``Genre`` / ``Style`` / ``MUSICTAGGER_X`` (lists)
+          ofr (OptimFROG), aac (ADTS),
+          ac3
+========  ==============================  ==================================================
+
+ID3 versions and the ID3v1 tag are handled in :mod:`musictagger.tags.id3`.
 
 STYLE follows the Discogs/foobar2000 convention of a field named STYLE (TXXX or freeform
 where the format has no free-named fields); other players show it or ignore it, and never
@@ -32,26 +37,41 @@ by another tagger is updated rather than duplicated.
 from __future__ import annotations
 
 import base64
+import functools
 import re
 import struct
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 import mutagen
+import mutagen.aiff
+import mutagen.dsdiff
+import mutagen.dsf
+import mutagen.id3
+import mutagen.wave
+from mutagen.aac import AACInfo
+from mutagen.ac3 import AC3Info
 from mutagen.aiff import AIFF
-from mutagen.apev2 import APEBinaryValue, APEv2
+from mutagen.apev2 import APEBinaryValue, APEv2, APEv2File
 from mutagen.asf import ASF, ASFByteArrayAttribute, ASFTags
+from mutagen.dsdiff import DSDIFF
+from mutagen.dsf import DSF
 from mutagen.flac import FLAC, MetadataBlock
 from mutagen.flac import Picture as FlacPicture
-from mutagen.id3 import ID3, TXXX, Frames
+from mutagen.id3 import ID3, TXXX, Frames, ID3FileType
 from mutagen.monkeysaudio import MonkeysAudio
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4, AtomDataType, MP4Cover, MP4FreeForm, MP4Tags
+from mutagen.musepack import Musepack
 from mutagen.oggflac import OggFLAC
 from mutagen.oggopus import OggOpus
+from mutagen.oggspeex import OggSpeex
 from mutagen.oggvorbis import OggVorbis
+from mutagen.optimfrog import OptimFROG
+from mutagen.tak import TAK
+from mutagen.trueaudio import TrueAudio
 from mutagen.wave import WAVE
 from mutagen.wavpack import WavPack
 
@@ -105,13 +125,16 @@ def parse_year(text: str) -> int | None:
 
 @dataclass(frozen=True)
 class FormatSpec:
-    """One row of the table: our format id, its name for messages, how mutagen opens it,
-    and the tag family that reads and writes it."""
+    """One row of the table: our format id, its name for messages, how mutagen opens it (from an
+    open file object), and the tag family that reads and writes it. For ID3 formats: whether an
+    ID3v1 tag may end the file, and how to remove the ID3v2 tag alone."""
 
     format: str
     name: str
-    opener: Callable[[str], mutagen.FileType]
+    opener: Callable[[BinaryIO], mutagen.FileType]
     family: Family
+    id3v1: bool = False
+    remove_id3: Callable[[BinaryIO], None] | None = None
 
 
 class Family(ABC):
@@ -140,11 +163,15 @@ class Family(ABC):
         """Names (upper case) of the MUSICTAGGER_* fields present."""
 
     @abstractmethod
+    def all_pictures(self, audio: mutagen.FileType) -> list[Picture | None]:
+        """Every embedded picture, None for one that is no image (corrupt, truncated…)."""
+
     def pictures(self, audio: mutagen.FileType) -> list[Picture]:
         """Embedded images that are real images; corrupt ones are skipped."""
+        return [p for p in self.all_pictures(audio) if p]
 
-    def save(self, audio: mutagen.FileType, config: TagsConfig) -> None:
-        audio.save()
+    def save(self, audio: mutagen.FileType, fh: BinaryIO, config: TagsConfig) -> None:
+        audio.save(fh)
 
     def version(self, tags: Any) -> str | None:
         return None
@@ -227,22 +254,11 @@ class ID3Family(Family):
         # on load; doing it here as well covers every spelling the same way.
         return [name for value in values for name in resolve_id3_genre(value)]
 
-    def pictures(self, audio: mutagen.FileType) -> list[Picture]:
+    def all_pictures(self, audio: mutagen.FileType) -> list[Picture | None]:
         tags = audio.tags
         if tags is None:
             return []
-        found = (_picture(f.data, int(f.type), f.desc) for f in tags.getall("APIC"))
-        return [p for p in found if p]
-
-    def save(self, audio: mutagen.FileType, config: TagsConfig) -> None:
-        """Save as ``config.id3_version``: 2.4 stores multi-values null-separated in one
-        frame; 2.3 has no multi-values, so mutagen joins them with ``id3v23_separator``
-        (Picard's convention) after :meth:`ID3.update_to_v23` converts v2.4-only frames."""
-        if config.id3_version == "2.3":
-            audio.tags.update_to_v23()
-            audio.save(v2_version=3, v23_sep=config.id3v23_separator)
-        else:
-            audio.save(v2_version=4)
+        return [_picture(f.data, int(f.type), f.desc) for f in tags.getall("APIC")]
 
     def version(self, tags: ID3) -> str | None:
         return f"{tags.version[0]}.{tags.version[1]}"
@@ -276,19 +292,22 @@ class VorbisFamily(Family):
     def custom_names(self, tags: Any) -> list[str]:
         return [k.upper() for k in tags.keys() if k.upper().startswith(CUSTOM_PREFIX)]
 
-    def pictures(self, audio: mutagen.FileType) -> list[Picture]:
+    def all_pictures(self, audio: mutagen.FileType) -> list[Picture | None]:
         found: list[Picture | None] = []
         for block in getattr(audio, "pictures", []):  # FLAC PICTURE metadata blocks
-            if isinstance(block, FlacPicture):  # not an opaque broken one (see LenientFLAC)
+            if isinstance(block, FlacPicture):
                 found.append(_picture(block.data, int(block.type), block.desc))
+            else:
+                found.append(None)  # an opaque broken one (see LenientFLAC)
         # Ogg (and some FLACs) carry pictures as base64 FLAC picture blocks in a comment.
         for encoded in self.get(audio.tags, "METADATA_BLOCK_PICTURE") if audio.tags else []:
             try:
                 block = FlacPicture(base64.b64decode(encoded, validate=False))
             except (ValueError, TypeError, struct.error, mutagen.MutagenError):
-                continue  # corrupt picture: skip it, keep the rest of the tags
+                found.append(None)  # corrupt picture: reported, the rest of the tags kept
+                continue
             found.append(_picture(block.data, int(block.type), block.desc))
-        return [p for p in found if p]
+        return found
 
 
 def _picture_block_or_opaque(data: bytes) -> MetadataBlock:
@@ -309,14 +328,15 @@ class LenientFLAC(FLAC):
     METADATA_BLOCKS = [*FLAC.METADATA_BLOCKS[:6], _picture_block_or_opaque]
 
 
-def open_flac(path: str) -> FLAC:
+def open_flac(fh: BinaryIO) -> FLAC:
     """mutagen's strict reader first; the lenient one only when that fails, so the rare
     writers whose picture block sizes are wrong but parseable still load as before."""
     try:
-        return FLAC(path)
+        return FLAC(fh)
     except Exception as strict_error:  # noqa: BLE001 - re-raised below if leniency fails too
         try:
-            return LenientFLAC(path)
+            fh.seek(0)
+            return LenientFLAC(fh)
         except Exception:  # noqa: BLE001
             raise strict_error from None
 
@@ -370,10 +390,9 @@ class MP4Family(Family):
         number, total = pairs[0]
         return (number or None), (total or None)
 
-    def pictures(self, audio: mutagen.FileType) -> list[Picture]:
+    def all_pictures(self, audio: mutagen.FileType) -> list[Picture | None]:
         covers: list[MP4Cover] = (audio.tags or {}).get("covr", [])
-        found = (_picture(bytes(c), FRONT_COVER) for c in covers)  # MP4 has no picture types
-        return [p for p in found if p]
+        return [_picture(bytes(c), FRONT_COVER) for c in covers]  # MP4 has no picture types
 
 
 # ---------------------------------------------------------------------------------------
@@ -405,12 +424,11 @@ class ASFFamily(Family):
     def custom_names(self, tags: ASFTags) -> list[str]:
         return [k.upper() for k in tags.keys() if k.upper().startswith(CUSTOM_PREFIX)]
 
-    def pictures(self, audio: mutagen.FileType) -> list[Picture]:
-        found = []
+    def all_pictures(self, audio: mutagen.FileType) -> list[Picture | None]:
+        found: list[Picture | None] = []
         for attr in (audio.tags or {}).get("WM/Picture", []):
-            if isinstance(attr, ASFByteArrayAttribute):
-                found.append(_parse_wm_picture(attr.value))
-        return [p for p in found if p]
+            found.append(_parse_wm_picture(attr.value) if isinstance(attr, ASFByteArrayAttribute) else None)
+        return found
 
 
 def _parse_wm_picture(raw: bytes) -> Picture | None:
@@ -466,34 +484,79 @@ class APEFamily(Family):
     def custom_names(self, tags: APEv2) -> list[str]:
         return [k.upper() for k in tags.keys() if k.upper().startswith(CUSTOM_PREFIX)]
 
-    def pictures(self, audio: mutagen.FileType) -> list[Picture]:
-        found = []
+    def all_pictures(self, audio: mutagen.FileType) -> list[Picture | None]:
+        found: list[Picture | None] = []
         for key, value in (audio.tags or {}).items():
             if not key.lower().startswith("cover art") or not isinstance(value, APEBinaryValue):
                 continue
             # "<file name>\0<image bytes>"
             _name, sep, data = bytes(value.value).partition(b"\0")
-            if sep:
-                found.append(_picture(data, _APE_PICTURE_TYPES.get(key.lower(), 0)))
-        return [p for p in found if p]
+            found.append(_picture(data, _APE_PICTURE_TYPES.get(key.lower(), 0)) if sep else None)
+        return found
 
 
 # ---------------------------------------------------------------------------------------
 _ID3, _VORBIS, _MP4, _ASF, _APE = ID3Family(), VorbisFamily(), MP4Family(), ASFFamily(), APEFamily()
 
+
+class _AACInfo(AACInfo):
+    """AAC stream info for a file whose tag is ID3v2 (mutagen calls it with the tag's size)."""
+
+    def __init__(self, fileobj: BinaryIO, offset: int | None = None) -> None:
+        fileobj.seek(0)
+        super().__init__(fileobj)
+
+
+class ID3AAC(ID3FileType):
+    """AAC in ADTS frames after an ID3v2 tag (as streamed and some encoders write it)."""
+
+    _Info = _AACInfo
+
+
+class APEAAC(APEv2File):
+    """AAC in ADTS (or ADIF) frames with an APEv2 tag at the end, as Picard writes it."""
+
+    _Info = AACInfo
+
+
+class APEAC3(APEv2File):
+    """AC-3 / E-AC-3 with an APEv2 tag at the end, as Picard writes it."""
+
+    _Info = AC3Info
+
+
+def _id3(cls: type[mutagen.FileType]) -> Callable[[BinaryIO], mutagen.FileType]:
+    """Open the ID3v2 tag alone and as stored: no ID3v1 merged in, no v2.3 -> v2.4 translation
+    (see :mod:`musictagger.tags.id3`)."""
+    return functools.partial(cls, load_v1=False, translate=False)
+
+
+def _remove_id3v2(fh: BinaryIO) -> None:
+    mutagen.id3.delete(fh, delete_v1=False, delete_v2=True)
+
+
 FORMATS: dict[str, FormatSpec] = {
     spec.format: spec
     for spec in (
-        FormatSpec("mp3", "MP3", MP3, _ID3),
-        FormatSpec("wav", "WAV", WAVE, _ID3),
-        FormatSpec("aiff", "AIFF", AIFF, _ID3),
+        FormatSpec("mp3", "MP3", _id3(MP3), _ID3, id3v1=True, remove_id3=_remove_id3v2),
+        FormatSpec("wav", "WAV", _id3(WAVE), _ID3, remove_id3=mutagen.wave.delete),
+        FormatSpec("aiff", "AIFF", _id3(AIFF), _ID3, remove_id3=mutagen.aiff.delete),
+        FormatSpec("tta", "TrueAudio", _id3(TrueAudio), _ID3, id3v1=True, remove_id3=_remove_id3v2),
+        FormatSpec("dsf", "DSF (DSD)", _id3(DSF), _ID3, remove_id3=mutagen.dsf.delete),
+        FormatSpec("dff", "DSDIFF (DSD)", _id3(DSDIFF), _ID3, remove_id3=mutagen.dsdiff.delete),
         FormatSpec("flac", "FLAC", open_flac, _VORBIS),
         FormatSpec("ogg", "Ogg Vorbis", OggVorbis, _VORBIS),
         FormatSpec("opus", "Opus", OggOpus, _VORBIS),
+        FormatSpec("spx", "Ogg Speex", OggSpeex, _VORBIS),
         FormatSpec("m4a", "MP4/M4A", MP4, _MP4),
         FormatSpec("wma", "WMA", ASF, _ASF),
         FormatSpec("wv", "WavPack", WavPack, _APE),
         FormatSpec("ape", "Monkey's Audio", MonkeysAudio, _APE),
+        FormatSpec("mpc", "Musepack", Musepack, _APE),
+        FormatSpec("tak", "TAK", TAK, _APE),
+        FormatSpec("ofr", "OptimFROG", OptimFROG, _APE),
+        FormatSpec("aac", "AAC (ADTS)", APEAAC, _APE),
+        FormatSpec("ac3", "AC-3", APEAC3, _APE),
     )
 }
 
@@ -501,11 +564,12 @@ FORMATS: dict[str, FormatSpec] = {
 VARIANTS: dict[tuple[str, str], FormatSpec] = {
     ("ogg", "flac"): FormatSpec("ogg", "Ogg FLAC", OggFLAC, _VORBIS),
     ("ogg", "truncated"): FormatSpec("ogg", "Ogg", OggVorbis, _VORBIS),
+    ("aac", "id3"): FormatSpec("aac", "AAC (ADTS)", _id3(ID3AAC), _ID3, id3v1=True, remove_id3=_remove_id3v2),
 }
 
 
 def codec_of(fmt: str, variant: str, audio: mutagen.FileType) -> str:
-    """Our short codec name (mp3 flac vorbis opus aac alac pcm wma wavpack ape)."""
+    """Our short codec name (mp3 flac vorbis opus speex aac alac pcm wma wavpack ape…)."""
     info = audio.info
     if fmt == "mp3":
         layer = getattr(info, "layer", 3)
@@ -518,4 +582,21 @@ def codec_of(fmt: str, variant: str, audio: mutagen.FileType) -> str:
     if fmt == "wav":
         audio_format = getattr(info, "audio_format", 1)
         return "pcm" if audio_format in (1, 3, 0xFFFE) else f"wav-0x{audio_format:04x}"
-    return {"flac": "flac", "opus": "opus", "aiff": "pcm", "wma": "wma", "wv": "wavpack", "ape": "ape"}[fmt]
+    if fmt == "ac3":
+        return "eac3" if "e-ac-3" in (getattr(info, "codec", "") or "").lower() else "ac3"
+    return {
+        "flac": "flac",
+        "opus": "opus",
+        "spx": "speex",
+        "aiff": "pcm",
+        "wma": "wma",
+        "wv": "wavpack",
+        "ape": "ape",
+        "mpc": "musepack",
+        "tak": "tak",
+        "ofr": "optimfrog",
+        "tta": "tta",
+        "dsf": "dsd",
+        "dff": "dsd",
+        "aac": "aac",
+    }[fmt]

@@ -12,6 +12,10 @@ CUSTOM_PREFIX = "MUSICTAGGER_"
 PROV_MODEL = "MUSICTAGGER_MODEL"  # e.g. "covers-v1 1.0.0; audio-crnn 1.0.0"
 PROV_CONFIDENCES = "MUSICTAGGER_CONFIDENCES"  # e.g. "Black Metal=0.91; Metal=0.97"
 PROV_DATE = "MUSICTAGGER_DATE"  # ISO date of the write
+# Pseudo-field of ID3 formats: ["2.3"] / ["2.4"] (the ID3v2 tag's version), [] for "no ID3v2 tag".
+# Read and written like a field so that the journal records, and undo restores, a version change
+# or a tag it created (see musictagger.tags.id3). Absent from what non-ID3 formats read.
+ID3V2 = "id3v2"
 
 FRONT_COVER = 3  # APIC/FLAC picture type "Cover (front)"
 
@@ -30,8 +34,8 @@ class Picture:
 @dataclass
 class TrackTags:
     path: str
-    format: str  # mp3 flac ogg opus m4a wav aiff wma wv ape
-    codec: str = ""  # mp3 flac vorbis opus aac alac pcm wma wavpack ape
+    format: str  # one of musictagger.tags.SUPPORTED_FORMATS
+    codec: str = ""  # mp3 flac vorbis opus speex aac alac pcm wma wavpack ape musepack tak ofr tta dsd ac3
     duration: float | None = None
     sample_rate: int | None = None
     channels: int | None = None
@@ -48,7 +52,9 @@ class TrackTags:
     styles: list[str] = field(default_factory=list)
     custom: dict[str, str] = field(default_factory=dict)  # our MUSICTAGGER_* fields
     pictures: list[Picture] = field(default_factory=list)
-    id3_version: str | None = None  # "2.3"/"2.4" for ID3-tagged files
+    id3_version: str | None = None  # "2.3"/"2.4" for ID3-tagged files ("1.1": only an ID3v1 tag)
+    # Problems that did not stop the read but lost something (e.g. a corrupt embedded picture).
+    problems: list[str] = field(default_factory=list)
 
     def front_cover(self) -> Picture | None:
         """The front cover if there is one, else the first picture, else None."""
