@@ -1,12 +1,15 @@
 """Configuration: TOML, every key documented with its default (see ``DEFAULT_TOML``).
 
 Loading merges the user's file over the defaults, key by key; unknown keys are kept out and
-reported, wrong types raise :class:`ConfigError` with the key's name.
+reported; a wrong type, a value out of its range (:data:`_RANGES`) or not among its choices, or a
+config file that cannot be read raise :class:`ConfigError` with the key's name: a message, never a
+traceback.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,9 @@ from typing import Any
 import tomllib
 
 from musictagger.errors import ConfigError
+
+# A settings file is a few KiB; a much larger one is not ours (and must not be read whole).
+_MAX_CONFIG_BYTES = 1 << 20
 
 # Genre names that contain a separator character and must not be split.
 DEFAULT_GENRE_EXCEPTIONS = [
@@ -54,9 +60,10 @@ class TagsConfig:
     max_genres: int = 5
     # Which field genres go to: "genre", or "style" for people who keep GENRE broad.
     field: str = "genre"
-    # ID3 version used when writing MP3/WAV/AIFF tags: "2.4" (null-separated multi-values)
-    # or "2.3" (joined with id3v23_separator, like Picard).
-    id3_version: str = "2.4"
+    # ID3 version of MP3/WAV/AIFF/TTA/DSF tags: "keep" (each file keeps the version it has; new
+    # tags are v2.4), or "2.4" (null-separated multi-values) / "2.3" (joined with
+    # id3v23_separator, like Picard) to convert every file written to that version.
+    id3_version: str = "keep"
     id3v23_separator: str = "/"
     # Write provenance (model, version, confidences) into our own custom fields.
     write_provenance: bool = True
@@ -64,6 +71,10 @@ class TagsConfig:
     keep_mtime: bool = False
     # Write parent labels too (e.g. "Black Metal" also writes "Metal").
     write_parents: bool = False
+    # A file modified less than this many seconds ago is watched until it has been quiet that
+    # long before it is written, and skipped ("still changing, try again") if it changes
+    # meanwhile: a file still being copied in is never replaced under the copier. 0 = no check.
+    stable_seconds: float = 2.0
 
 
 @dataclass
@@ -126,8 +137,51 @@ class Config:
 _CHOICES = {
     ("tags", "mode"): ("merge", "replace"),
     ("tags", "field"): ("genre", "style"),
-    ("tags", "id3_version"): ("2.3", "2.4"),
+    ("tags", "id3_version"): ("keep", "2.3", "2.4"),
 }
+
+# Allowed ranges (inclusive; None = unbounded) of numeric settings.
+_RANGES: dict[tuple[str, str], tuple[float | None, float | None]] = {
+    ("tags", "max_genres"): (0, 1000),
+    ("tags", "stable_seconds"): (0, 3600),
+    ("inference", "cpu_threads"): (0, 4096),
+    ("inference", "decode_workers"): (0, 1024),
+    ("inference", "batch_size"): (1, 4096),
+    ("inference", "min_confidence"): (0.0, 1.0),
+    ("inference", "top_k"): (1, 1000),
+    ("fusion", "cover_weight"): (0.0, 1000.0),
+    ("fusion", "audio_weight"): (0.0, 1000.0),
+    ("watch", "quiet_seconds"): (0.0, 86400.0),
+    ("watch", "auto_apply_min_confidence"): (0.0, 1.0),
+}
+
+
+def check_range(section: str, key: str, value: float) -> None:
+    """Raise :class:`ConfigError` naming ``[section] key`` when ``value`` is out of its range."""
+    low, high = _RANGES.get((section, key), (None, None))
+    bad = value != value  # NaN
+    bad = bad or (low is not None and value < low) or (high is not None and value > high)
+    if bad:
+        if low is not None and high is not None:
+            span = f"between {low:g} and {high:g}"
+        elif low is not None:
+            span = f"at least {low:g}"
+        else:
+            span = f"at most {high:g}"
+        raise ConfigError(f"setting [{section}] {key} must be {span}, got {value!r}")
+
+
+def validate(cfg: Config) -> Config:
+    """Check every ranged and choice setting of ``cfg`` (e.g. after command-line overrides)."""
+    for (section, key), _ in _RANGES.items():
+        check_range(section, key, getattr(getattr(cfg, section), key))
+    for (section, key), choices in _CHOICES.items():
+        value = getattr(getattr(cfg, section), key)
+        if value not in choices:
+            raise ConfigError(f"setting [{section}] {key} must be one of {', '.join(choices)}, got {value!r}")
+    if not cfg.tags.id3v23_separator:
+        raise ConfigError("setting [tags] id3v23_separator must not be empty")
+    return cfg
 
 
 def _merge_section(section_obj: Any, section_name: str, values: dict[str, Any], warnings: list[str]) -> None:
@@ -152,7 +206,9 @@ def _merge_section(section_obj: Any, section_name: str, values: dict[str, Any], 
             raise ConfigError(f"setting [{section_name}] {key} should be {type(default).__name__}, got {value!r}")
         choices = _CHOICES.get((section_name, key))
         if choices and value not in choices:
-            raise ConfigError(f"setting [{section_name}] {key} must be one of {', '.join(choices)}")
+            raise ConfigError(f"setting [{section_name}] {key} must be one of {', '.join(choices)}, got {value!r}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            check_range(section_name, key, value)
         setattr(section_obj, key, value)
 
 
@@ -167,7 +223,7 @@ def config_from_dict(data: dict[str, Any], warnings: list[str] | None = None) ->
         if not isinstance(values, dict):
             raise ConfigError(f"[{name}] must be a table")
         _merge_section(section, name, values, warnings)
-    return cfg
+    return validate(cfg)
 
 
 def load_config(path: Path | None = None, warnings: list[str] | None = None) -> Config:
@@ -176,10 +232,22 @@ def load_config(path: Path | None = None, warnings: list[str] | None = None) -> 
         from musictagger.paths import app_dirs
 
         path = app_dirs().config_file
-    if not path.exists():
+    from musictagger.errors import describe_os_error
+    from musictagger.files import open_regular
+
+    if not os.path.lexists(path):
         return Config()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        with open_regular(path) as fh:
+            raw = fh.read(_MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {describe_os_error(exc)}") from exc
+    if len(raw) > _MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{path}: the config file is larger than {_MAX_CONFIG_BYTES // 1024} KiB; is it the right file?"
+        )
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     return config_from_dict(data, warnings)
@@ -187,7 +255,6 @@ def load_config(path: Path | None = None, warnings: list[str] | None = None) -> 
 
 def save_config(cfg: Config, path: Path | None = None) -> Path:
     """Write the config atomically (temp file + rename)."""
-    import os
     import tempfile
 
     import tomli_w

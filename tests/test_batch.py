@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -13,22 +12,12 @@ from media import make_cover, make_track
 from tinypacks import make_cover_pack
 
 
-def run_apply(root: Path, env: dict) -> subprocess.CompletedProcess:
-    cmd = [
-        sys.executable,
-        "-m",
-        "musictagger",
-        "--no-progress",
-        "apply",
-        str(root),
-        "--write",
-        "--models",
-        "tiny-cover",
-        "--device",
-        "cpu",
-        "--json",
-    ]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+def run_apply(root: Path, env: dict, fault: dict | None = None) -> subprocess.CompletedProcess:
+    from faultkit import run_cli
+
+    argv = ["--no-progress", "apply", str(root), "--write", "--models", "tiny-cover", "--device", "cpu", "--json"]
+    done = run_cli(argv, fault, env=env, timeout=300)
+    return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
 
 
 def test_killed_batch_resumes_and_writes_each_album_exactly_once(tmp_path, app_home):
@@ -57,14 +46,14 @@ def test_killed_batch_resumes_and_writes_each_album_exactly_once(tmp_path, app_h
                     cover=cover,
                 )
             )
-    env = dict(os.environ, MUSICTAGGER_TEST_KILL_AFTER_ALBUMS="2")
-    killed = run_apply(root, env)
+    env = dict(os.environ)
+    # SIGKILL after two albums, between the first and second file of the third.
+    killed = run_apply(root, env, {"kind": "kill", "point": "batch.file", "when": {"album": 2, "file": 1}})
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     written_first = [t for t in tracks if "Black Metal" in read_tags(t).genres]
     assert 0 < len(written_first) < len(tracks)  # it really stopped midway (mid-album, too)
     assert len(written_first) % 3 == 1
 
-    env.pop("MUSICTAGGER_TEST_KILL_AFTER_ALBUMS")
     done = run_apply(root, env)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)["summary"]

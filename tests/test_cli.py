@@ -58,7 +58,7 @@ def test_scan_json_shape_and_partial_failure_exit_code(mixed, app_home, capsys):
     code, out, err = cli(capsys, "scan", mixed, "--json")
     assert code == 1  # a file failed: non-zero, but the run went on
     data = json.loads(out)
-    assert set(data) == {"albums", "errors"}
+    assert set(data) == {"albums", "errors", "warnings"}
     albums = {a["album"]: a for a in data["albums"]}
     emperor = albums["In the Nightside Eclipse"]
     assert set(emperor) == {"folder", "album", "album_artist", "year", "cover_source", "tracks"}

@@ -11,6 +11,7 @@ import mutagen.flac
 import pytest
 from media import EXTENSIONS, FORMATS, decode_audio, make_track, untagged_bytes
 
+from musictagger import faults
 from musictagger.config import TagsConfig
 from musictagger.errors import JournalError, VerifyError
 from musictagger.journal import (
@@ -37,6 +38,10 @@ def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def journal():
     with Journal() as j:
         yield j
+
+
+# Tests that edit a file between our writes do not wait for it to be quiet (see stable_seconds).
+QUICK = TagsConfig(stable_seconds=0)
 
 
 def track(folder: Path, name: str = "a", fmt: str = "flac", genres: list[str] | None = None) -> str:
@@ -83,7 +88,7 @@ def test_undo_leaves_fields_changed_since_and_says_so(tmp_path: Path, journal: J
     path = track(tmp_path, genres=["Rock"])
     run = journal.apply([FileChange(path, {"genre": ["Black Metal"], "style": ["Atmospheric"]})]).run_id
     safe_write(path, {"genre": ["Jazz"]})  # the user retags the genre afterwards
-    result = journal.undo(run)
+    result = journal.undo(run, config=QUICK)
     (outcome,) = result.outcomes
     assert outcome.ok and outcome.changed and outcome.skipped == ["genre"]
     assert outcome.message == f"genre changed since run {run}; left as is"
@@ -220,36 +225,32 @@ def test_verification_failure_leaves_the_original_untouched(
     assert [e.status for e in journal.entries(result.run_id)] == ["failed"]
 
 
-def _edit_original_while_we_write(monkeypatch: pytest.MonkeyPatch, path: str, times: int) -> list[str]:
-    """Another program retags ``path`` while our copy is being saved (the first ``times`` saves).
-
-    Only mutagen is patched: its FLAC save, which the tag layer calls on our temporary copy.
-    """
-    real_save = mutagen.flac.FLAC.save
+def _edit_original_while_we_write(path: str, times: int) -> tuple[list[str], faults.Hook]:
+    """Another program retags ``path`` after our copy is tagged, before the swap (the first
+    ``times`` writes): a hook at the ``write.written`` point of the fault seam."""
     edits: list[str] = []
 
-    def save(self, *args, **kwargs):
-        if len(edits) < times and os.path.realpath(self.filename) != os.path.realpath(path):
-            edits.append(f"Jazz {len(edits)}")
-            other = mutagen.flac.FLAC(path)
-            other["GENRE"] = [edits[-1]]
-            real_save(other)
-        return real_save(self, *args, **kwargs)
+    class Edit(faults.Hook):
+        def __call__(self, name: str, **details) -> None:
+            if name == "write.written" and len(edits) < times:
+                edits.append(f"Jazz {len(edits)}")
+                other = mutagen.flac.FLAC(path)
+                other["GENRE"] = [edits[-1]]
+                other.save()
 
-    monkeypatch.setattr(mutagen.flac.FLAC, "save", save)
-    return edits
+    return edits, Edit()
 
 
 def test_edit_during_write_is_reread_so_the_recorded_old_values_are_true(
     tmp_path: Path, journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = track(tmp_path, genres=["Rock"])
-    edits = _edit_original_while_we_write(monkeypatch, path, times=1)
-    result = journal.apply([FileChange(path, {"genre": ["Doom Metal"]})])
+    edits, hook = _edit_original_while_we_write(path, times=1)
+    with faults.installed(hook):
+        result = journal.apply([FileChange(path, {"genre": ["Doom Metal"]})], config=QUICK)
     assert edits == ["Jazz 0"] and result.outcomes[0].ok and fields(path)["genre"] == ["Doom Metal"]
     (entry,) = journal.entries(result.run_id)
     assert entry.old == {"genre": ["Jazz 0"]}  # what the file really held just before our write
-    monkeypatch.undo()
     journal.undo(result.run_id)
     assert fields(path)["genre"] == ["Jazz 0"]
 
@@ -258,8 +259,9 @@ def test_file_that_keeps_changing_is_reported_not_overwritten(
     tmp_path: Path, journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = track(tmp_path, genres=["Rock"])
-    edits = _edit_original_while_we_write(monkeypatch, path, times=100)
-    result = journal.apply([FileChange(path, {"genre": ["Doom Metal"]})])
+    edits, hook = _edit_original_while_we_write(path, times=100)
+    with faults.installed(hook):
+        result = journal.apply([FileChange(path, {"genre": ["Doom Metal"]})], config=QUICK)
     assert not result.outcomes[0].ok and "kept changing" in result.outcomes[0].message
     assert fields(path)["genre"] == [edits[-1]] and not find_temp_files(tmp_path)
     assert [e.status for e in journal.entries(result.run_id)] == ["failed"]
@@ -362,7 +364,7 @@ def test_journal_is_wal_versioned_and_readable_while_open(tmp_path: Path, journa
     journal.apply([FileChange(track(tmp_path), {"genre": ["Doom Metal"]})])
     reader = sqlite3.connect(journal.db_path)
     assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert reader.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert reader.execute("PRAGMA user_version").fetchone()[0] == 2
     assert reader.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 1
     reader.execute("PRAGMA user_version = 99")
     reader.commit()

@@ -12,19 +12,19 @@ import time
 from pathlib import Path
 
 import pytest
+from faultkit import run_code
 from media import make_track
 
 from musictagger.errors import JournalError
 from musictagger.journal import Journal, find_temp_files, safe_write
-from musictagger.journal.safewrite import KILL_ENV, KILL_STAGES
+from musictagger.journal.safewrite import KILL_STAGES
 from musictagger.tags import read_fields
 
 NEW = {"genre": ["Black Metal", "Doom Metal"]}
 
 CHILD = """
-import sys
 from musictagger.journal import FileChange, Journal
-Journal().apply([FileChange(sys.argv[1], {"genre": ["Black Metal", "Doom Metal"]})])
+Journal().apply([FileChange(sys.argv[2], {"genre": ["Black Metal", "Doom Metal"]})])
 """
 
 
@@ -44,8 +44,7 @@ def test_killed_writer_leaves_old_or_new_file(tmp_path: Path, monkeypatch: pytes
     new_bytes = Path(ref).read_bytes()
     assert new_bytes != old_bytes
 
-    env = dict(os.environ, **{KILL_ENV: stage})
-    child = subprocess.run([sys.executable, "-c", CHILD, str(path)], env=env, capture_output=True, timeout=60)
+    child = run_code(CHILD, [str(path)], {"kind": "kill", "point": f"write.{stage}"}, timeout=60)
     assert child.returncode == -signal.SIGKILL, child.stderr.decode()
 
     landed = stage == "replaced"

@@ -72,10 +72,11 @@ def test_walk_lists_cover_images_any_case(tmp_path):
 
 
 def test_best_folder_image_prefers_name_then_size(tmp_path):
-    touch(tmp_path / "front.png", b"x" * 10)
-    touch(tmp_path / "Folder.JPG", b"x" * 5)
-    touch(tmp_path / "AlbumArtSmall.jpg", b"x" * 50)
-    touch(tmp_path / "AlbumArt_{X}_Large.jpg", b"x" * 500)
+    jpeg = b"\xff\xd8\xff\xe0"  # only the first bytes are looked at: they must be an image's
+    touch(tmp_path / "front.png", b"\x89PNG\r\n\x1a\n" + b"x" * 10)
+    touch(tmp_path / "Folder.JPG", jpeg + b"x" * 5)
+    touch(tmp_path / "AlbumArtSmall.jpg", jpeg + b"x" * 50)
+    touch(tmp_path / "AlbumArt_{X}_Large.jpg", jpeg + b"x" * 500)
     names = os.listdir(tmp_path)
     assert best_folder_image(str(tmp_path), names) == str(tmp_path / "Folder.JPG")
     names.remove("Folder.JPG")
@@ -337,9 +338,10 @@ def test_albums_sorted_and_described():
 
 def test_folder_covers_from_disc_parent_never_from_mixed_folders(tmp_path):
     m = str(tmp_path)
-    touch(tmp_path / "X" / "cover.png")
-    touch(tmp_path / "flat" / "cover.jpg")
-    touch(tmp_path / "E" / "folder.jpg")
+    png, jpeg = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0"
+    touch(tmp_path / "X" / "cover.png", png)
+    touch(tmp_path / "flat" / "cover.jpg", jpeg)
+    touch(tmp_path / "E" / "folder.jpg", jpeg)
     tracks = [
         t(f"{m}/X/CD1/01.flac", "Double", album_artist="Band"),
         t(f"{m}/X/CD2/01.flac", "Double", album_artist="Band"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,13 +23,37 @@ from musictagger.errors import MusictaggerError
 EXIT_OK, EXIT_FILES_FAILED, EXIT_FATAL, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+# Characters never sent raw to a terminal: C0/C1 controls (escape sequences, NUL, newlines inside
+# a value), bidirectional overrides (which can disguise a name), and the lone surrogates that stand
+# for the bytes of a file name that is not valid UTF-8.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# In JSON, json.dumps escapes C0 itself; these are escaped as well (still valid JSON, and a lone
+# surrogate escape reads back, in Python, as the same undecodable file name).
+_UNSAFE_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def shown(value: Any) -> str:
+    """``value`` (a path, a tag value, a message) as it may be printed on a terminal: control
+    characters are shown as escapes (``\\x1b``, ``\\x00``, ``\\n``) and a byte of a file name that is
+    not UTF-8 as ``\\xNN``: a tag or a name can never drive the terminal."""
+    return _UNSAFE.sub(_escape, str(value))
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's stand-in for an undecodable byte
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
 def emit_json(data: Any) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    sys.stdout.write(_UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
     sys.stdout.write("\n")
 
 
 def err(msg: str) -> None:
-    print(f"musictagger: {msg}", file=sys.stderr)
+    print(f"musictagger: {shown(msg)}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,12 +77,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a stray undecodable character never ends a command
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
         return EXIT_FATAL
     try:
+        from musictagger import session
+
+        for line in session.start().messages():
+            err(line)
         return args.func(args)
     except KeyboardInterrupt:
         err("interrupted")

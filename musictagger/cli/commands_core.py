@@ -5,8 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from musictagger.cli import EXIT_FATAL, EXIT_FILES_FAILED, EXIT_OK, emit_json, err
-from musictagger.cli.common import config_from_args, print_diff, print_error_summary, progress_bar, split_genre_arg
+from musictagger.cli import EXIT_FATAL, EXIT_FILES_FAILED, EXIT_OK, emit_json, err, shown
+from musictagger.cli.common import (
+    config_from_args,
+    non_negative_int,
+    print_diff,
+    print_error_summary,
+    print_warning_summary,
+    progress_bar,
+    split_genre_arg,
+)
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -25,8 +33,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--genres", required=True, help='genres separated by ";", e.g. "Black Metal;Folk Metal"')
     p.add_argument("--mode", choices=("merge", "replace"), help="merge (keep existing, default) or replace")
     p.add_argument("--field", choices=("genre", "style"), help="target field (default from config: genre)")
-    p.add_argument("--max-genres", type=int, help="cap on the number of genres (0 = no cap)")
-    p.add_argument("--id3-version", choices=("2.3", "2.4"), help="ID3 version for MP3/WAV/AIFF")
+    p.add_argument("--max-genres", type=non_negative_int, help="cap on the number of genres (0 = no cap)")
+    p.add_argument(
+        "--id3-version",
+        choices=("keep", "2.3", "2.4"),
+        help="ID3 version for MP3/WAV/AIFF/TTA/DSF: keep each file's (default) or convert to 2.3/2.4",
+    )
     p.add_argument("--keep-mtime", action="store_true", default=None, help="keep modification times")
     p.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     p.add_argument("--json", action="store_true")
@@ -34,7 +46,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("runs", help="list journaled write runs")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=non_negative_int, default=50)
     p.set_defaults(func=cmd_runs)
 
     p = sub.add_parser("undo", help="undo a write run (default: the last one)")
@@ -57,24 +69,27 @@ def cmd_scan(args: argparse.Namespace) -> int:
     with Index() as index, progress_bar(args) as bar:
         result = scan(args.roots, index=index, config=cfg, progress=bar)
     errors = [(e.path, e.message) for e in result.errors]
+    warnings = [(w.path, w.message) for w in result.warnings]
     if args.json:
         emit_json(
             {
                 "albums": [album_to_json(a) for a in result.albums],
                 "errors": [{"path": p, "message": m} for p, m in errors],
+                "warnings": [{"path": p, "message": m} for p, m in warnings],
             }
         )
     else:
         for album in result.albums:
             year = f" ({album.year})" if album.year else ""
             genres = "; ".join(album.genres) or "no genre"
-            print(f"{album.artist or 'Unknown artist'} — {album.album or Path(album.folder).name}{year}")
-            print(f"    {len(album.tracks)} tracks · cover: {album.cover_source} · {genres}")
-            print(f"    {album.folder}")
+            print(shown(f"{album.artist or 'Unknown artist'} — {album.album or Path(album.folder).name}{year}"))
+            print(f"    {len(album.tracks)} tracks · cover: {album.cover_source} · {shown(genres)}")
+            print(f"    {shown(album.folder)}")
         print(
             f"\n{len(result.albums)} albums, {result.files_seen} files "
             f"({result.files_read} read, {result.files_cached} unchanged) in {result.elapsed_s:.1f} s"
         )
+    print_warning_summary(warnings)
     print_error_summary(errors)
     return EXIT_FILES_FAILED if errors else EXIT_OK
 
@@ -101,11 +116,12 @@ def cmd_tags(args: argparse.Namespace) -> int:
             out.append(read_tags(path, cfg.tags))
         except FileError as exc:
             errors.append((exc.path, exc.message))
+    warnings = [(t.path, problem) for t in out for problem in t.problems]
     if args.json:
         emit_json({"files": [_tags_to_json(t) for t in out], "errors": [{"path": p, "message": m} for p, m in errors]})
     else:
         for t in out:
-            print(t.path)
+            print(shown(t.path))
             rows = [
                 ("format", f"{t.format} ({t.codec})" + (f", ID3v{t.id3_version}" if t.id3_version else "")),
                 ("duration", f"{t.duration:.1f} s" if t.duration else None),
@@ -122,7 +138,8 @@ def cmd_tags(args: argparse.Namespace) -> int:
             ] + sorted(t.custom.items())
             for k, v in rows:
                 if v not in (None, ""):
-                    print(f"  {k:<14} {v}")
+                    print(f"  {shown(k):<14} {shown(v)}")
+    print_warning_summary(warnings)
     print_error_summary(errors)
     return EXIT_FILES_FAILED if errors else EXIT_OK
 
@@ -135,9 +152,10 @@ def _n_of(n, total) -> str | None:
 
 # ---------------------------------------------------------------- set-genres
 def cmd_set_genres(args: argparse.Namespace) -> int:
-    from musictagger.errors import FileError
-    from musictagger.journal import FileChange, Journal
-    from musictagger.tags import plan_genres, read_fields
+    import os
+
+    from musictagger.config import validate
+    from musictagger.journal import FileChange, GenreEdit, Journal
 
     cfg = config_from_args(args)
     t = cfg.tags
@@ -145,23 +163,19 @@ def cmd_set_genres(args: argparse.Namespace) -> int:
         value = getattr(args, key)
         if value is not None:
             setattr(t, key, value)
+    validate(cfg)
     genres = split_genre_arg(args.genres)
     if not genres and t.mode == "merge":
         err("--genres is empty: nothing to add (use --mode replace to clear the field)")
         return EXIT_FATAL
 
-    changes, errors = [], []
-    for path in args.files:
-        try:
-            current = read_fields(path, [t.field], t)[t.field]
-        except FileError as exc:
-            errors.append((exc.path, exc.message))
-            continue
-        new = plan_genres(current, genres, mode=t.mode, max_genres=t.max_genres)
-        changes.append(FileChange(str(path), {t.field: new}))
+    # Planned by the journal from each file as it is just before its write (nothing read here
+    # can go stale): a genre another program adds meanwhile is kept.
+    edit = GenreEdit(t.field, tuple(genres), t.mode, t.max_genres)
+    changes = [FileChange(os.path.abspath(path), edit=edit) for path in args.files]
+    errors: list[tuple[str, str]] = []
 
     with Journal() as journal, progress_bar(args) as bar:
-        journal.cleanup_leftovers()
         result = journal.apply(
             changes,
             kind="set-genres",
@@ -232,7 +246,6 @@ def cmd_undo(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(args)
     with Journal() as journal, progress_bar(args) as bar:
-        journal.cleanup_leftovers()
         result = journal.undo(args.run_id, config=cfg.tags, progress=bar)
     errors = [(o.path, o.message) for o in result.outcomes if not o.ok]
     if args.json:
@@ -249,9 +262,9 @@ def cmd_undo(args: argparse.Namespace) -> int:
     else:
         for o in result.outcomes:
             if o.ok and o.changed:
-                print(f"restored {o.path}")
+                print(f"restored {shown(o.path)}")
             for note in [o.message] if o.ok and o.message else []:
-                print(f"  note: {note}")
+                print(f"  note: {shown(note)}")
         print(f"\nundo run {result.run_id}: {result.changed_count} files restored")
     print_error_summary(errors)
     return EXIT_FILES_FAILED if errors else EXIT_OK

@@ -7,8 +7,17 @@ import os
 import sys
 from pathlib import Path
 
-from musictagger.cli import EXIT_FILES_FAILED, EXIT_OK, emit_json
-from musictagger.cli.common import config_from_args, print_diff, print_error_summary, progress_bar
+from musictagger.cli import EXIT_FILES_FAILED, EXIT_OK, emit_json, err, shown
+from musictagger.cli.common import (
+    config_from_args,
+    fraction,
+    non_negative_int,
+    positive_int,
+    print_diff,
+    print_error_summary,
+    progress_bar,
+    seconds,
+)
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -16,8 +25,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         p.add_argument("roots", nargs="+", type=Path, metavar="ROOT")
         p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
         p.add_argument("--models", help="comma-separated pack names or paths (default: config [inference] packs)")
-        p.add_argument("--min-confidence", type=float, help="hide suggestions below this confidence (0..1)")
-        p.add_argument("--top-k", type=int, help="at most this many suggestions per album")
+        p.add_argument("--min-confidence", type=fraction, help="hide suggestions below this confidence (0..1)")
+        p.add_argument("--top-k", type=positive_int, help="at most this many suggestions per album")
         p.add_argument("--no-cache", action="store_true", help="ignore cached model outputs")
 
     p = sub.add_parser("suggest", help="suggest subgenres for the albums under ROOT")
@@ -29,7 +38,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     run_options(p)
     p.add_argument("--mode", choices=("merge", "replace"))
     p.add_argument("--field", choices=("genre", "style"))
-    p.add_argument("--max-genres", type=int)
+    p.add_argument("--max-genres", type=non_negative_int)
     p.add_argument("--write", action="store_true", help="write the tags (journaled; undo with `musictagger undo`)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_apply)
@@ -37,8 +46,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("watch", help="watch folders and tag new albums once they are fully copied")
     p.add_argument("roots", nargs="+", type=Path, metavar="ROOT")
     p.add_argument("--auto-apply", action="store_true", help="write labels at or above --min-confidence (journaled)")
-    p.add_argument("--min-confidence", type=float, help="auto-apply threshold (default: config [watch])")
-    p.add_argument("--quiet-seconds", type=float, help="seconds without change before an album is processed")
+    p.add_argument("--min-confidence", type=fraction, help="auto-apply threshold (default: config [watch])")
+    p.add_argument("--quiet-seconds", type=seconds, help="seconds without change before an album is processed")
     p.add_argument(
         "--process-existing",
         action="store_true",
@@ -79,7 +88,11 @@ def _prepare(args: argparse.Namespace):
     for key in ("mode", "field", "max_genres"):
         if getattr(args, key, None) is not None:
             setattr(cfg.tags, key, getattr(args, key))
-    packs = select_packs(inf.packs, args.models.split(",") if args.models else None)
+    problems: list[str] = []
+    packs = select_packs(inf.packs, args.models.split(",") if args.models else None, problems=problems)
+    for problem in problems:
+        err(f"model pack not used: {problem}")
+    args.pack_problems = problems
     with Index() as index, progress_bar(args) as bar:
         scanned = scan(args.roots, index=index, config=cfg, progress=bar)
     if args.command == "suggest":  # pictures in folders without audio are judged on their own
@@ -148,18 +161,19 @@ def cmd_suggest(args: argparse.Namespace) -> int:
                 "packs": [p.to_json() for p in suggester.pack_infos],
                 "albums": [_result_json(r) for r in results],
                 "errors": [{"path": p, "message": m} for p, m in errors],
+                "problems": list(args.pack_problems),
             }
         )
     else:
         for r in results:
             if _is_cover_item(r):
-                print(f"cover {r.key.split(chr(31), 1)[1]}")
+                print(f"cover {shown(r.key.split(chr(31), 1)[1])}")
             else:
-                print(f"{r.album_artist or 'Unknown artist'} — {r.album or Path(r.folder).name}")
-            shown = [s for s in r.suggestions if not s.implied]
-            if not shown:
+                print(shown(f"{r.album_artist or 'Unknown artist'} — {r.album or Path(r.folder).name}"))
+            visible = [s for s in r.suggestions if not s.implied]
+            if not visible:
                 print("    (no suggestion above threshold)")
-            for s in shown:
+            for s in visible:
                 print(f"    {s.name:<28} {s.confidence:5.2f}   ({_explain(s)})")
         packs = ", ".join(f"{p.name} {p.version}" for p in suggester.pack_infos)
         print(f"\n{len(results)} albums · device: {suggester.device_name} · packs: {packs}")
@@ -181,7 +195,6 @@ def cmd_apply(args: argparse.Namespace) -> int:
     by_key = {a.key: a for a in scanned.albums}
     summary = None
     with Journal() as journal, progress_bar(args) as bar:
-        journal.cleanup_leftovers()
         if args.write:
             state = WatchState()
             try:
@@ -264,7 +277,6 @@ def cmd_watch(args: argparse.Namespace) -> int:
         print(f"{datetime.datetime.now():%H:%M:%S} {line}", flush=True)
 
     with Index() as index, Journal() as journal:
-        journal.cleanup_leftovers()
         state = WatchState()
         processor = AlbumProcessor(
             cfg,

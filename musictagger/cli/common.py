@@ -7,15 +7,55 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from musictagger.cli import shown
 from musictagger.cli.progressbar import ProgressBar
 from musictagger.config import Config, load_config
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0 (a usage error, with the option's name, otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    value = non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be 1 or more, got 0")
+    return value
+
+
+def fraction(text: str) -> float:
+    """argparse type: a number between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0.0 <= value <= 86400.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 86400 seconds, got {text}")
+    return value
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
     warnings: list[str] = []
     cfg = load_config(getattr(args, "config", None), warnings)
     for w in warnings:
-        print(f"musictagger: config: {w}", file=sys.stderr)
+        print(f"musictagger: config: {shown(w)}", file=sys.stderr)
     return cfg
 
 
@@ -34,9 +74,20 @@ def print_error_summary(errors: Sequence[tuple[str, str]], what: str = "files") 
         return
     print(f"\n{len(errors)} {what} failed:", file=sys.stderr)
     for path, message in errors[:20]:
-        print(f"  {path}: {message}", file=sys.stderr)
+        print(f"  {shown(path)}: {shown(message)}", file=sys.stderr)
     if len(errors) > 20:
         print(f"  … and {len(errors) - 20} more (use --json for the full list)", file=sys.stderr)
+
+
+def print_warning_summary(warnings: Sequence[tuple[str, str]]) -> None:
+    """Per-file notes that did not fail anything (a corrupt picture ignored…), on stderr."""
+    if not warnings:
+        return
+    print(f"\n{len(warnings)} note{'s' if len(warnings) > 1 else ''}:", file=sys.stderr)
+    for path, message in warnings[:20]:
+        print(f"  {shown(path)}: {shown(message)}", file=sys.stderr)
+    if len(warnings) > 20:
+        print(f"  … and {len(warnings) - 20} more (use --json for the full list)", file=sys.stderr)
 
 
 def split_genre_arg(value: str) -> list[str]:
@@ -58,6 +109,6 @@ def print_diff(outcomes, field: str, *, verb: str = "", show_unchanged: bool = F
         if o.ok and o.changed:
             old = " | ".join(o.old.get(field, [])) or "∅"
             new = " | ".join(o.new.get(field, [])) or "∅"
-            print(f"{prefix}{o.path}\n    {field}: {old}  →  {new}")
+            print(f"{prefix}{shown(o.path)}\n    {field}: {shown(old)}  →  {shown(new)}")
         elif o.ok and show_unchanged:
-            print(f"unchanged {o.path}")
+            print(f"unchanged {shown(o.path)}")

@@ -37,8 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     from PySide6.QtWidgets import QApplication
 
-    from musictagger import __version__
+    from musictagger import __version__, session
     from musictagger.gui.resources import app_icon
+
+    session.start()  # the same start-up as every CLI command: interrupted runs recovered
 
     app = QApplication(argv)
     app.setApplicationName("musictagger")

@@ -116,7 +116,10 @@ class SettingsDialog(QDialog):
         self.max_genres = _int_spin(t.max_genres, 0, 50, "No limit")
         self.write_parents = QCheckBox("Also write parent genres (Black Metal → Metal)")
         self.write_parents.setChecked(t.write_parents)
-        self.id3_version = _combo([("2.4", "ID3v2.4 (multiple values)"), ("2.3", "ID3v2.3 (joined)")], t.id3_version)
+        self.id3_version = _combo(
+            [("keep", "Keep each file's version"), ("2.4", "ID3v2.4 (multiple values)"), ("2.3", "ID3v2.3 (joined)")],
+            t.id3_version,
+        )
         self.separator = QLineEdit(t.id3v23_separator)
         self.separator.setMaxLength(3)
         self.provenance = QCheckBox("Record which model suggested what (MUSICTAGGER_* fields)")

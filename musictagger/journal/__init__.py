@@ -6,7 +6,16 @@ cleans up after a process that died mid-run.
 """
 
 from musictagger.journal.journal import Journal
-from musictagger.journal.model import FileChange, FileIdentity, FileOutcome, JournalEntry, RunInfo, RunResult
+from musictagger.journal.model import (
+    FileChange,
+    FileIdentity,
+    FileOutcome,
+    GenreEdit,
+    JournalEntry,
+    Recovery,
+    RunInfo,
+    RunResult,
+)
 from musictagger.journal.safewrite import (
     FileChangedError,
     check_writable,
@@ -22,8 +31,10 @@ __all__ = [
     "FileChangedError",
     "FileIdentity",
     "FileOutcome",
+    "GenreEdit",
     "Journal",
     "JournalEntry",
+    "Recovery",
     "RunInfo",
     "RunResult",
     "check_writable",

@@ -2,13 +2,21 @@
 
 Every file a run writes is recorded *before* it is touched (status ``pending``, with the name of
 the temporary file about to be made) and marked ``done`` or ``failed`` afterwards. A process that
-dies mid-run therefore leaves a precise trail: :meth:`Journal.cleanup_leftovers`, called when the
-app or CLI starts, removes exactly our temporary files and settles each pending entry by looking
-at what the file holds now.
+dies mid-run therefore leaves a precise trail: :meth:`Journal.recover`, called on every start of
+the app and of every CLI command (:mod:`musictagger.session`), removes exactly our temporary files
+and settles each pending entry by looking at what the file holds now.
+
+What is written is planned from the file as it is read just before the write (and re-read and
+re-planned if it changes before the swap), never from an older read: a genre another program put
+there meanwhile is kept. A file that changed in the last ``TagsConfig.stable_seconds`` (still
+being copied in?) is watched until it has been quiet that long, and skipped if it keeps changing.
+
+Paths are stored absolute and as bytes: a journal works from any folder, for any file name.
 
 Undo restores the recorded old values field by field, but only where the file still holds what we
 wrote: a field the user changed afterwards is theirs, and is left alone with a per-file note.
-Undo runs are journaled like any other, so they can be undone in turn.
+Undo runs are journaled like any other, so they can be undone in turn; a plain ``undo`` after an
+undo that was interrupted or cancelled finishes that undo instead of re-applying what it reverted.
 """
 
 from __future__ import annotations
@@ -20,11 +28,13 @@ import os
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sized
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from musictagger import faults
 from musictagger.config import TagsConfig
 from musictagger.errors import FileError, JournalError, TagWriteError
 from musictagger.journal import model as m
@@ -33,6 +43,7 @@ from musictagger.journal.model import (
     FileIdentity,
     FileOutcome,
     JournalEntry,
+    Recovery,
     RunInfo,
     RunResult,
 )
@@ -47,6 +58,8 @@ from musictagger.journal.safewrite import (
 from musictagger.journal.store import connect
 from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
 from musictagger.tags import read_fields
+from musictagger.tags.id3 import target_version
+from musictagger.tags.model import ID3V2
 
 # A file that changes under us this many times in a row is reported instead of retried forever.
 _MAX_ATTEMPTS = 3
@@ -57,6 +70,29 @@ _PROCESS_TOKEN = secrets.token_hex(8)
 Values = dict[str, list[str]]
 # Given the values a file holds now: (values to write, fields left alone, note for the outcome).
 Plan = Callable[[Values], tuple[Values, list[str], str]]
+
+
+# How often a recently changed file is looked at while waiting for it to be quiet.
+_STABLE_POLL_S = 0.05
+
+
+def _key(path: str) -> bytes:
+    """How a path is stored: its bytes (any name round-trips; see store.py)."""
+    return os.fsencode(path)
+
+
+def _path(raw: bytes | str | None) -> str | None:
+    return None if raw is None else os.fsdecode(raw)
+
+
+def _text(message: str) -> str:
+    """A message safe to store (SQLite text must be valid UTF-8; a path in it may not be)."""
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def absolute(path: str | os.PathLike[str]) -> str:
+    """The absolute, normalised form of ``path`` (symbolic links kept) that the journal records."""
+    return os.path.abspath(os.fspath(path))
 
 
 def _now() -> str:
@@ -143,6 +179,7 @@ class Journal:
                 db.execute("BEGIN IMMEDIATE")
                 try:
                     yield db
+                    faults.point("journal.commit", durable=durable)
                     db.execute("COMMIT")
                 except BaseException:
                     if db.in_transaction:
@@ -205,14 +242,14 @@ class Journal:
             JournalEntry(
                 eid,
                 rid,
-                path,
+                _path(path) or "",
                 status,
                 json.loads(old),
                 json.loads(new),
                 FileIdentity.from_dict(json.loads(ib)) if ib else None,
                 FileIdentity.from_dict(json.loads(ia)) if ia else None,
                 msg,
-                tmp,
+                _path(tmp),
                 undoes,
             )
             for eid, rid, path, status, old, new, ib, ia, msg, tmp, undoes in rows
@@ -257,13 +294,13 @@ class Journal:
         undoes_entry: int | None,
     ) -> int:
         """Durably note the write about to happen, temporary name included, before it exists."""
-        args = (json.dumps(old), json.dumps(new), json.dumps(before.to_dict()), str(temp))
+        args = (json.dumps(old), json.dumps(new), json.dumps(before.to_dict()), _key(str(temp)))
         with self._tx(durable=True) as db:
             if entry_id is None:
                 cur = db.execute(
                     "INSERT INTO entries (run_id, path, status, old, new, identity_before, temp_path,"
                     " undoes_entry) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)",
-                    (run_id, path, *args, undoes_entry),
+                    (run_id, _key(path), *args, undoes_entry),
                 )
                 return int(cur.lastrowid)
             db.execute(
@@ -275,11 +312,12 @@ class Journal:
     def _record_failure(
         self, entry_id: int | None, run_id: int, path: str, message: str, undoes_entry: int | None
     ) -> None:
+        message = _text(message)
         with self._tx() as db:
             if entry_id is None:
                 db.execute(
                     "INSERT INTO entries (run_id, path, status, message, undoes_entry) VALUES (?, ?, 'failed', ?, ?)",
-                    (run_id, path, message, undoes_entry),
+                    (run_id, _key(path), message, undoes_entry),
                 )
             else:
                 db.execute("UPDATE entries SET status = 'failed', message = ? WHERE id = ?", (message, entry_id))
@@ -289,7 +327,7 @@ class Journal:
         """Entry written; the entry it reverted (if an undo) becomes undone, in the same transaction."""
         db.execute(
             "UPDATE entries SET status = 'done', identity_after = ?, message = ? WHERE id = ?",
-            (json.dumps(after.to_dict()) if after else None, message, entry_id),
+            (json.dumps(after.to_dict()) if after else None, _text(message), entry_id),
         )
         db.execute(
             "UPDATE entries SET status = 'undone' WHERE id = (SELECT undoes_entry FROM entries WHERE id = ?)",
@@ -297,6 +335,40 @@ class Journal:
         )
 
     # ----------------------------------------------------------------- the write of one file
+
+    def _written_by_us(self, path: str) -> FileIdentity | None:
+        """The identity our last write (or undo) left ``path`` with, if the journal has one."""
+        with self._lock:
+            if not self.db_path.exists():
+                return None
+            row = self._db.execute(
+                "SELECT identity_after FROM entries WHERE path = ? AND status IN ('done', 'undone')"
+                " AND identity_after IS NOT NULL ORDER BY id DESC LIMIT 1",
+                (_key(path),),
+            ).fetchone()
+        return FileIdentity.from_dict(json.loads(row[0])) if row else None
+
+    def _still_changing(self, path: str, before: FileIdentity, seconds: float) -> bool:
+        """True when ``path`` changed within the last ``seconds`` and changes again while we wait
+        for it to have been quiet that long (a file still being copied in, or being edited).
+
+        A file whose last change was our own write (the journal knows its identity) is quiet by
+        definition: undoing a write right after it never waits.
+        """
+        if seconds <= 0:
+            return False
+        age = time.time() - before.mtime_ns / 1e9
+        if age >= seconds or self._written_by_us(path) == before:
+            return False
+        deadline = time.monotonic() + min(seconds - max(age, 0.0), seconds)
+        while (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(_STABLE_POLL_S, left))
+            try:
+                if file_identity(path) != before:
+                    return True
+            except FileError:
+                return True
+        return False
 
     def _write_file(
         self,
@@ -308,7 +380,8 @@ class Journal:
         undoes_entry: int | None = None,
     ) -> FileOutcome:
         """Read, plan, journal, write one file; every failure becomes this file's outcome."""
-        path = os.fspath(path)
+        path = absolute(path)
+        names = [*names, ID3V2] if ID3V2 not in names else names
         entry_id: int | None = None
         for _attempt in range(_MAX_ATTEMPTS):
             try:
@@ -323,13 +396,21 @@ class Journal:
                     with self._tx() as db:
                         db.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
                 return FileOutcome(path, True, note, skipped=skipped)
+            # Any change while we wait makes the write below refuse (it expects ``before``).
+            if self._still_changing(path, before, config.stable_seconds):
+                message = (
+                    f"the file is still changing (modified in the last {config.stable_seconds:g} s: "
+                    "being copied in, or edited?); not written, try again when it is complete"
+                )
+                self._record_failure(entry_id, run.ensure(), path, message, undoes_entry)
+                return FileOutcome(path, False, message)
             old = {k: current.get(k, []) for k in values}
             temp = temp_path_for(path)
             entry_id = self._record_pending(entry_id, run.ensure(), path, old, values, before, temp, undoes_entry)
             try:
                 _, after = safe_write(path, values, config, expected=before, temp_path=temp)
             except FileChangedError:
-                continue  # re-read: the old values we record must be the ones really replaced
+                continue  # re-read and re-plan: what we record and write must follow what is there now
             except TagWriteError as exc:
                 self._record_failure(entry_id, run.ensure(), path, exc.message, undoes_entry)
                 return FileOutcome(path, False, exc.message, old, values, skipped)
@@ -343,7 +424,8 @@ class Journal:
     @staticmethod
     def _preview(path: str, names: list[str], plan: Plan, config: TagsConfig) -> FileOutcome:
         """The dry-run counterpart of :meth:`_write_file`: same reading and checks, no writing."""
-        path = os.fspath(path)
+        path = absolute(path)
+        names = [*names, ID3V2] if ID3V2 not in names else names
         try:
             current = read_fields(path, names, config)
             values, skipped, note = plan(current)
@@ -353,6 +435,28 @@ class Journal:
             return FileOutcome(path, False, exc.message)
         old = {k: current.get(k, []) for k in values}
         return FileOutcome(path, True, note, old, values, skipped, changed=bool(values))
+
+    @staticmethod
+    def _change_plan(change: FileChange, config: TagsConfig) -> tuple[list[str], Plan]:
+        """The fields to read for ``change`` and its plan: fixed values, the genre edit planned on
+        what the file holds now, and (ID3) the tag version the write leaves."""
+        fixed = normalise_values(change.values)
+        edit = change.edit
+        names = list(fixed) + ([edit.field] if edit is not None and edit.field not in fixed else [])
+
+        def plan(current: Values) -> tuple[Values, list[str], str]:
+            wanted = dict(fixed)
+            if edit is not None:
+                wanted[edit.field] = normalise_values({edit.field: edit.plan(current.get(edit.field, []))})[edit.field]
+            values = {k: v for k, v in wanted.items() if current.get(k, []) != v}
+            if values and ID3V2 in current:
+                version = current[ID3V2][0] if current[ID3V2] else None
+                target = target_version(config.id3_version, version)
+                if current[ID3V2] != [target]:
+                    values[ID3V2] = [target]
+            return values, [], ""
+
+        return names, plan
 
     # ----------------------------------------------------------------- apply / undo
 
@@ -369,6 +473,7 @@ class Journal:
     ) -> RunResult:
         """Write each change safely and journal it as one run; one outcome per change.
 
+        Each change is planned from the file as read just before its write (see :class:`GenreEdit`).
         A change whose values already match the file is a no-op outcome (``changed=False``). The
         run is only recorded once a file is written or fails, so ``run_id`` is None when nothing
         needed writing, and always for ``dry_run`` (which touches neither files nor the journal).
@@ -389,15 +494,11 @@ class Journal:
                 if cancel is not None and cancel.cancelled:
                     cancelled = True
                     break
-                wanted = normalise_values(change.values)
-
-                def plan(current: Values, wanted: Values = wanted) -> tuple[Values, list[str], str]:
-                    return {k: v for k, v in wanted.items() if current.get(k, []) != v}, [], ""
-
+                names, plan = self._change_plan(change, config)
                 if dry_run:
-                    outcomes.append(self._preview(change.path, list(wanted), plan, config))
+                    outcomes.append(self._preview(change.path, names, plan, config))
                 else:
-                    outcomes.append(self._write_file(run, change.path, list(wanted), plan, config))
+                    outcomes.append(self._write_file(run, change.path, names, plan, config))
                 tracker.advance(current=change.path)
         except BaseException:
             if run.id is not None:
@@ -431,9 +532,13 @@ class Journal:
         A run is undone once: asking again raises :class:`JournalError`, unless files of it are
         still not undone (the first undo was cancelled, or failed on them), in which case only
         those are tried. ``config`` defaults to the one the run was written with.
+
+        Without ``run_id``, when the last run is an undo that did not finish (interrupted,
+        cancelled, failed) and its run still has files to undo, that undo is resumed: the
+        remaining files are restored, instead of re-applying the ones it already restored.
         """
         with self._lock:
-            target = run_id if run_id is not None else self.last_run_id()
+            target = run_id if run_id is not None else self._default_undo_target()
             if target is None:
                 raise JournalError("there is nothing to undo")
             info = self.run(target)
@@ -453,6 +558,9 @@ class Journal:
                     raise JournalError(f"run {target} was already undone by run {info.undone_by}")
                 raise JournalError(f"run {target} changed no files; there is nothing to undo")
             config = config or _config_from_json(stored_config) or TagsConfig()
+            # Undo leaves each file in the ID3 version it has, except where the entry records a
+            # version change of ours: that one is put back (and a tag we created removed).
+            config = dataclasses.replace(config, id3_version="keep")
             run = _LazyRun(self, m.UNDO, {"undoes": target}, config, undoes_run=target)
             run.ensure()  # recorded even if every field conflicts: the run *was* undone
         assert run.id is not None
@@ -478,6 +586,17 @@ class Journal:
         self._finish_run(run.id, m.CANCELLED if cancelled else m.DONE)
         return RunResult(run.id, m.UNDO, outcomes, cancelled)
 
+    def _default_undo_target(self) -> int | None:
+        """The run a plain ``undo`` means (see :meth:`undo`)."""
+        target = self.last_run_id()
+        if target is None:
+            return None
+        info = self.run(target)
+        if info.undoes_run is not None and info.status in (m.INTERRUPTED, m.CANCELLED, m.FAILED):
+            if any(e.status == m.ENTRY_DONE for e in self.entries(info.undoes_run)):
+                return info.undoes_run
+        return target
+
     @staticmethod
     def _undo_plan(entry: JournalEntry) -> Plan:
         def plan(current: Values) -> tuple[Values, list[str], str]:
@@ -498,19 +617,28 @@ class Journal:
     # ----------------------------------------------------------------- crash recovery
 
     def cleanup_leftovers(self) -> list[str]:
-        """Settle what a process that died mid-run left behind; returns the temp files removed.
+        """:meth:`recover`, returning only the temporary files removed."""
+        return self.recover().temp_files
+
+    def recover(self) -> Recovery:
+        """Settle what processes that died mid-run left behind (run on every start, see
+        :mod:`musictagger.session`).
 
         Only temporary files recorded in the journal are touched, and only those of runs whose
         process is gone. Each pending entry becomes ``done`` if the file holds the new values
         (the rename happened before the death) or ``failed`` otherwise (the original is intact);
-        such runs become "interrupted". Called at app and CLI start.
+        runs still marked running become "interrupted". Pending entries of runs that ended
+        otherwise (a journal commit that failed after a write, say) are settled the same way.
         """
-        removed: list[str] = []
+        recovery = Recovery()
         with self._lock:
             if not self.db_path.exists():
-                return removed  # nothing was ever journaled here
-            runs = self._db.execute("SELECT id, pid, owner, tags_config FROM runs WHERE status = 'running'").fetchall()
-            for run_id, pid, owner, stored_config in runs:
+                return recovery  # nothing was ever journaled here
+            rows = self._db.execute(
+                "SELECT id, status, pid, owner, tags_config FROM runs r WHERE status = 'running'"
+                " OR EXISTS (SELECT 1 FROM entries e WHERE e.run_id = r.id AND e.status = 'pending')"
+            ).fetchall()
+            for run_id, status, pid, owner, stored_config in rows:
                 if self._is_live(pid, owner):
                     continue
                 config = _config_from_json(stored_config) or TagsConfig()
@@ -520,15 +648,21 @@ class Journal:
                     if entry.temp_path:
                         with contextlib.suppress(OSError):  # gone already, or not ours to remove
                             os.unlink(entry.temp_path)
-                            removed.append(entry.temp_path)
-                    self._settle(entry, config)
-                self._finish_run(run_id, m.INTERRUPTED)
-        return removed
+                            recovery.temp_files.append(entry.temp_path)
+                    if self._settle(entry, config):
+                        recovery.landed += 1
+                    else:
+                        recovery.not_landed += 1
+                if status == m.RUNNING:
+                    self._finish_run(run_id, m.INTERRUPTED)
+                    recovery.runs.append(run_id)
+        return recovery
 
-    def _settle(self, entry: JournalEntry, config: TagsConfig) -> None:
+    def _settle(self, entry: JournalEntry, config: TagsConfig) -> bool:
+        """Mark a pending entry done (its write landed) or failed; True when it landed."""
         try:
             now = read_fields(entry.path, list(entry.new), config)
-            landed = all(now.get(k, []) == v for k, v in entry.new.items())
+            landed = all(now.get(k, []) == v for k, v in entry.new.items() if not (k == ID3V2 and v == []))
             after = file_identity(entry.path) if landed else None
         except FileError:
             landed, after = False, None
@@ -540,3 +674,4 @@ class Journal:
                     "UPDATE entries SET status = 'failed', message = ? WHERE id = ?",
                     ("interrupted before the file was replaced; the file is unchanged", entry.id),
                 )
+        return landed

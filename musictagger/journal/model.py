@@ -15,7 +15,7 @@ RUNNING = "running"
 DONE = "done"
 CANCELLED = "cancelled"
 FAILED = "failed"  # stopped by an unexpected error (per-file errors do not fail a run)
-INTERRUPTED = "interrupted"  # the process died; found and closed by cleanup_leftovers()
+INTERRUPTED = "interrupted"  # the process died; found and closed by Journal.recover() at the next start
 
 # Entry statuses.
 PENDING = "pending"  # written to the journal, file write under way (or the process died)
@@ -46,11 +46,34 @@ class FileIdentity:
 
 
 @dataclass(frozen=True)
+class GenreEdit:
+    """A genre-like field to plan from what the file holds *when it is written*: add ``genres``
+    (``merge``) or put them in place of what is there (``replace``), capped at ``max_genres``.
+
+    The journal plans it on the re-read it makes just before each write (and again on every
+    retry), so a genre another program put in the file after we first looked is kept, never
+    overwritten by a list planned from an older read.
+    """
+
+    field: str
+    genres: tuple[str, ...]
+    mode: str = "merge"
+    max_genres: int = 5
+
+    def plan(self, current: list[str]) -> list[str]:
+        from musictagger.tags import plan_genres
+
+        return plan_genres(list(current), list(self.genres), mode=self.mode, max_genres=self.max_genres)
+
+
+@dataclass(frozen=True)
 class FileChange:
-    """The wanted values of some fields of one file; ``[]`` or ``None`` deletes the field."""
+    """What to write to one file: fixed ``values`` of some fields (``[]`` or ``None`` deletes a
+    field) and/or a genre ``edit`` planned at write time. ``path`` is made absolute by the journal."""
 
     path: str
-    values: dict[str, list[str] | None]
+    values: dict[str, list[str] | None] = field(default_factory=dict)
+    edit: GenreEdit | None = None
 
 
 @dataclass
@@ -88,6 +111,29 @@ class RunResult:
     @property
     def changed_count(self) -> int:
         return sum(o.changed for o in self.outcomes)
+
+
+@dataclass
+class Recovery:
+    """What :meth:`Journal.recover` settled after processes that died mid-run."""
+
+    runs: list[int] = field(default_factory=list)  # runs marked interrupted
+    temp_files: list[str] = field(default_factory=list)  # our temporary files removed
+    landed: int = 0  # pending writes found in place (now undoable)
+    not_landed: int = 0  # pending writes that never replaced their file (file unchanged)
+
+    def __bool__(self) -> bool:
+        return bool(self.runs or self.temp_files or self.landed or self.not_landed)
+
+    def describe(self) -> str:
+        parts = []
+        if self.runs:
+            parts.append(f"run{'s' if len(self.runs) > 1 else ''} {', '.join(map(str, self.runs))} marked interrupted")
+        if self.landed:
+            parts.append(f"{self.landed} write{'s' if self.landed > 1 else ''} that landed recorded (undoable)")
+        if self.temp_files:
+            parts.append(f"{len(self.temp_files)} temporary file{'s' if len(self.temp_files) > 1 else ''} removed")
+        return "recovered after an interrupted run: " + "; ".join(parts) if parts else ""
 
 
 @dataclass

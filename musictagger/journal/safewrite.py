@@ -19,16 +19,17 @@ import errno
 import os
 import re
 import secrets
-import shutil
-import signal
 import stat
 from collections.abc import Mapping
 from pathlib import Path
 
+from musictagger import faults
 from musictagger.config import TagsConfig
 from musictagger.errors import FileError, TagWriteError, VerifyError, describe_os_error
+from musictagger.files import kind_problem, open_regular
 from musictagger.journal.model import FileIdentity
 from musictagger.tags import read_fields, write_fields
+from musictagger.tags.model import ID3V2
 
 #: ``.<name>.musictagger-<8 random>.tmp``: hidden, plainly ours, and without an audio extension,
 #: so that a scanner that does not skip hidden files still ignores it. (The tag layer detects the
@@ -37,11 +38,9 @@ TEMP_RE = re.compile(r"^\..*\.musictagger-[0-9a-z]{8}\.tmp$")
 _TEMP_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 _NAME_MAX = 255
 
-#: Test hook: when this environment variable names a stage (see :func:`_kill_point`), the process
-#: SIGKILLs itself there. The crash-safety tests use it to die at precise points of a write; it is
-#: inert unless set.
-KILL_ENV = "MUSICTAGGER_TEST_KILL_AT"
+#: The stages of a write, each a fault-injection point ``write.<stage>`` (see :mod:`musictagger.faults`).
 KILL_STAGES = ("temp-created", "copied", "written", "synced", "replaced")
+_CHUNK = 1 << 20
 
 
 class FileChangedError(TagWriteError):
@@ -71,8 +70,9 @@ def check_writable(path: str | os.PathLike[str]) -> os.stat_result:
         st = os.stat(path)
     except OSError as exc:
         raise TagWriteError(path, describe_os_error(exc)) from exc
-    if not stat.S_ISREG(st.st_mode):
-        raise TagWriteError(path, "not a regular file")
+    problem = kind_problem(st.st_mode)
+    if problem:
+        raise TagWriteError(path, problem)
     if not st.st_mode & stat.S_IWUSR or not os.access(path, os.W_OK):
         raise TagWriteError(path, "file is read-only; not written (make it writable to tag it)")
     return st
@@ -121,10 +121,8 @@ def remove_temp_files(folder: str | os.PathLike[str], *, min_age_s: float = 0.0)
     return removed
 
 
-def _kill_point(stage: str) -> None:
-    """Die here if the crash-safety test asked for it (see :data:`KILL_ENV`)."""
-    if os.environ.get(KILL_ENV) == stage:
-        os.kill(os.getpid(), signal.SIGKILL)
+def _stage(stage: str, path: Path) -> None:
+    faults.point(f"write.{stage}", path=str(path))
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -165,9 +163,25 @@ def _copy_metadata(st: os.stat_result, src: Path, dst: Path) -> None:
                 pass  # e.g. security.* attributes an ordinary user may not set
 
 
+def _after_replace(real: Path) -> FileIdentity | None:
+    """The new file is in place: nothing that fails from here on may report the write as failed
+    (the journal must record it as done, or undo would not know it). Returns its identity, None if
+    it cannot be had."""
+    try:
+        _stage("replaced", real)
+        _fsync_dir(real.parent)
+        return FileIdentity.of(os.stat(real))
+    except OSError:
+        return None
+
+
 def normalise_values(values: Mapping[str, list[str] | None]) -> dict[str, list[str]]:
-    """``None`` -> ``[]``, values stripped and empties dropped: what ``write_fields`` stores."""
-    return {k: [s.strip() for s in v or () if s.strip()] for k, v in values.items()}
+    """``None`` -> ``[]``, values stripped and empties dropped: what ``write_fields`` stores (an ID3
+    v2.2 tag, which cannot be written, is asked for as the nearest, v2.3)."""
+    out = {k: [s.strip() for s in v or () if s.strip()] for k, v in values.items()}
+    if out.get(ID3V2) == ["2.2"]:
+        out[ID3V2] = ["2.3"]
+    return out
 
 
 def safe_write(
@@ -177,7 +191,7 @@ def safe_write(
     *,
     expected: FileIdentity | None = None,
     temp_path: str | os.PathLike[str] | None = None,
-) -> tuple[FileIdentity, FileIdentity]:
+) -> tuple[FileIdentity, FileIdentity | None]:
     """Write ``values`` (logical field -> values; ``[]``/``None`` deletes) to ``path`` atomically.
 
     ``expected`` is the identity the caller saw when it read the old values; if the file is not
@@ -185,7 +199,8 @@ def safe_write(
     written and :class:`FileChangedError` is raised. ``temp_path`` lets the journal choose (and
     record) the temporary name before it exists; by default a fresh one is made.
 
-    Returns the identity before and after. Raises :class:`TagWriteError` (read-only file,
+    Returns the identity before and after (None in the rare case it cannot be read once the new
+    file is in place: the write happened all the same). Raises :class:`TagWriteError` (read-only file,
     I/O error, tag library refusal) or :class:`VerifyError` (the copy did not read back as
     intended); in every error case the original is untouched and the temporary file removed.
     """
@@ -196,7 +211,7 @@ def safe_write(
     created = False
     try:
         check_writable(path)
-        with open(real, "rb") as src:
+        with open_regular(real) as src:
             st = os.fstat(src.fileno())
             before = FileIdentity.of(st)
             if expected is not None and before != expected:
@@ -208,21 +223,24 @@ def safe_write(
                     path, f"cannot create a temporary copy in its folder: {describe_os_error(exc)}"
                 ) from exc
             created = True
-            _kill_point("temp-created")
+            _stage("temp-created", real)
             with os.fdopen(fd, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-        _kill_point("copied")
+                while chunk := src.read(_CHUNK):
+                    faults.point("write.copy-chunk", path=str(real))
+                    dst.write(chunk)
+        _stage("copied", real)
 
         try:
             write_fields(tmp, intended, config)
         except FileError as exc:
             raise TagWriteError(path, exc.message) from exc
-        _kill_point("written")
+        _stage("written", real)
         try:
             got = read_fields(tmp, list(intended), config)
         except FileError as exc:
             raise VerifyError(path, f"the written copy could not be read back: {exc.message}") from exc
-        wrong = {k: got.get(k, []) for k, v in intended.items() if got.get(k, []) != v}
+        # "id3v2": [] removes a tag only when it holds nothing else (see write_fields): not checked.
+        wrong = {k: got.get(k, []) for k, v in intended.items() if got.get(k, []) != v and not (k == ID3V2 and v == [])}
         if wrong:
             detail = "; ".join(f"{k}: wrote {intended[k]!r}, read back {v!r}" for k, v in wrong.items())
             raise VerifyError(path, f"tags did not read back as written ({detail}); file left unchanged")
@@ -232,19 +250,19 @@ def safe_write(
             os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
         fd = os.open(tmp, os.O_RDONLY)
         try:
+            faults.point("write.fsync", path=str(real))
             os.fsync(fd)
         finally:
             os.close(fd)
-        _kill_point("synced")
+        _stage("synced", real)
 
         # Last look before the swap: an edit by another program since our copy would be lost.
         if file_identity(real) != before:
             raise FileChangedError(path, "file changed while it was being written")
+        faults.point("write.rename", path=str(real))
         os.replace(tmp, real)
         created = False
-        _kill_point("replaced")
-        _fsync_dir(real.parent)
-        return before, FileIdentity.of(os.stat(real))
+        return before, _after_replace(real)
     except OSError as exc:
         raise TagWriteError(path, describe_os_error(exc)) from exc
     except FileError as exc:

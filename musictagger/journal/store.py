@@ -1,18 +1,23 @@
 """The journal's SQLite file: schema, versioning and connection settings.
 
-WAL mode lets the GUI and CLI read the history while a run writes. Durability is chosen per
+WAL mode lets the GUI and CLI read the history while a run writes. Paths (``entries.path`` and
+``temp_path``) are stored as BLOBs of ``os.fsencode(path)``, absolute: any byte name round-trips
+(see :func:`_v2_paths` for how version 1's relative text paths are migrated). Durability is chosen per
 transaction by the journal (``PRAGMA synchronous``): the record of a temporary path must be on disk
 before the temporary file exists, or a power cut could leave an orphan nobody knows about.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from musictagger.errors import JournalError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA_V1 = """
 CREATE TABLE runs (
@@ -46,8 +51,36 @@ CREATE INDEX entries_run ON entries(run_id);
 CREATE INDEX entries_pending ON entries(status) WHERE status = 'pending';
 """
 
-# Migration from version N-1 to N is _MIGRATIONS[N - 1]; version 0 is an empty file.
-_MIGRATIONS: list[str] = [_SCHEMA_V1]
+_TEMP_NAME = re.compile(rb"^\.(?P<name>.*)\.musictagger-[0-9a-z]{8}\.tmp$")
+
+
+def _v2_paths(conn: sqlite3.Connection) -> None:
+    """Paths become absolute bytes (``os.fsencode``), so that any file name round-trips and a
+    journal is usable from any working folder; and an index for looking entries up by path.
+
+    Version 1 stored paths as given on the command line (``music/a.flac``): those are rebuilt
+    from the temporary file name recorded with every write (always absolute, in the file's real
+    folder, named after the file). An entry with neither stays as it was (only failed entries:
+    there is nothing to undo or settle for them).
+    """
+    rows = conn.execute("SELECT id, path, temp_path FROM entries").fetchall()
+    for entry_id, path, temp in rows:
+        raw = os.fsencode(path) if isinstance(path, str) else bytes(path)
+        raw_temp = (os.fsencode(temp) if isinstance(temp, str) else bytes(temp)) if temp is not None else None
+        if not os.path.isabs(raw) and raw_temp is not None and os.path.isabs(raw_temp):
+            folder, temp_name = os.path.split(raw_temp)
+            m = _TEMP_NAME.match(temp_name)
+            name = m.group("name") if m else os.path.basename(raw)
+            if len(temp_name) >= 250:  # the name was shortened to fit: the entry's own is right
+                name = os.path.basename(raw)
+            raw = os.path.join(folder, name)
+        conn.execute("UPDATE entries SET path = ?, temp_path = ? WHERE id = ?", (raw, raw_temp, entry_id))
+    conn.execute("CREATE INDEX entries_path ON entries(path)")
+
+
+# Migration from version N-1 to N is _MIGRATIONS[N - 1] (SQL, or a function of the connection);
+# version 0 is an empty file. Never edit a step that has shipped; append one.
+_MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [_SCHEMA_V1, _v2_paths]
 
 
 def connect(db_path: Path) -> sqlite3.Connection:
@@ -80,9 +113,13 @@ def _migrate(conn: sqlite3.Connection, db_path: Path) -> None:
                 f"(schema {version}, this version knows {SCHEMA_VERSION})"
             )
         for target in range(version + 1, SCHEMA_VERSION + 1):
-            for statement in _MIGRATIONS[target - 1].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            step = _MIGRATIONS[target - 1]
+            if callable(step):
+                step(conn)
+            else:
+                for statement in step.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {target}")
         conn.execute("COMMIT")
     except BaseException:

@@ -39,7 +39,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 
-from musictagger.library.model import COVER_EMBEDDED, COVER_FOLDER, COVER_NONE, Album, Track
+from musictagger.library.model import COVER_EMBEDDED, COVER_FOLDER, COVER_NONE, Album, ScanError, Track
 from musictagger.library.walk import best_folder_image, list_folder_images
 
 # A folder that is only a disc marker: "CD1", "cd 2", "Disc 03", "disk_1", "CD1 - Live".
@@ -101,10 +101,14 @@ def _grouping_artists(tracks: list[Track]) -> list[str | None]:
     return [t.album_artist if f else fallback for f, t in zip(folded, tracks)]
 
 
-def group_albums(tracks: Iterable[Track], folder_images: Mapping[str, list[str]]) -> list[Album]:
+def group_albums(
+    tracks: Iterable[Track], folder_images: Mapping[str, list[str]], warnings: list[ScanError] | None = None
+) -> list[Album]:
     """Group ``tracks`` into albums (sorted by album artist, year, album; tracks by disc, track,
     path). ``folder_images`` maps every folder the walk listed to the cover-candidate image names
-    it saw there; folders it lacks (e.g. the parent of a ``CD1`` root) are listed on demand."""
+    it saw there; folders it lacks (e.g. the parent of a ``CD1`` root) are listed on demand.
+    Folder images that are not images (a text file named cover.jpg) are passed over, each with a
+    note in ``warnings``."""
     folder_groups: dict[tuple[str, str], list[Track]] = defaultdict(list)
     for t in tracks:
         folder_groups[(os.path.dirname(t.path), _fold(t.album))].append(t)
@@ -124,7 +128,7 @@ def group_albums(tracks: Iterable[Track], folder_images: Mapping[str, list[str]]
 
     albums_per_folder = Counter(f for folders in key_folders.values() for f in folders)
     albums = [
-        _make_album(key, members, sorted(key_folders[key]), folder_images, albums_per_folder)
+        _make_album(key, members, sorted(key_folders[key]), folder_images, albums_per_folder, warnings)
         for key, members in by_key.items()
     ]
     albums.sort(key=lambda a: a.sort_key)
@@ -137,6 +141,7 @@ def _make_album(
     folders: list[str],
     folder_images: Mapping[str, list[str]],
     albums_per_folder: Counter[str],
+    warnings: list[ScanError] | None = None,
 ) -> Album:
     tracks = sorted((t for t, _ in members), key=lambda t: (t.disc or 0, t.track or 0, t.path))
     folder = folders[0] if len(folders) == 1 else os.path.commonpath(folders)
@@ -148,7 +153,7 @@ def _make_album(
         year=_album_year([t.year for t in tracks if t.year]),
         tracks=tracks,
     )
-    album.cover_path = _folder_cover(folders, folder_images, albums_per_folder)
+    album.cover_path = _folder_cover(folders, folder_images, albums_per_folder, warnings)
     if any(t.has_embedded_cover for t in tracks):
         album.cover_source = COVER_EMBEDDED
     elif album.cover_path:
@@ -162,6 +167,7 @@ def _folder_cover(
     track_folders: list[str],
     folder_images: Mapping[str, list[str]],
     albums_per_folder: Counter[str],
+    warnings: list[ScanError] | None = None,
 ) -> str | None:
     # The tracks' own folders first, then the parent of disc folders (Album/CD1 -> Album).
     candidates = track_folders + [os.path.dirname(f) for f in track_folders if is_disc_folder(f)]
@@ -173,7 +179,7 @@ def _folder_cover(
         if albums_per_folder[candidate] > 1:
             continue  # a mixed folder: its images belong to no album in particular
         names = folder_images[candidate] if candidate in folder_images else list_folder_images(candidate)
-        best = best_folder_image(candidate, names) if names else None
+        best = best_folder_image(candidate, names, warnings) if names else None
         if best:
             return best
     return None

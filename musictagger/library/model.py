@@ -123,6 +123,9 @@ class ScanResult:
     files_read: int  # files whose header and tags were read in this scan
     files_cached: int  # files served unchanged from the index
     elapsed_s: float
+    # Per-file notes that did not stop a file being used: a corrupt embedded picture ignored, a
+    # folder image that is not an image… (``scan --json`` "warnings").
+    warnings: list[ScanError] = field(default_factory=list)
 
     @property
     def tracks(self) -> list[Track]:

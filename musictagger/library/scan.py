@@ -23,6 +23,7 @@ from typing import Any
 
 from musictagger.config import Config, TagsConfig
 from musictagger.errors import FileError, describe_os_error
+from musictagger.files import open_regular
 from musictagger.library.albums import group_albums
 from musictagger.library.index import FileRecord, Index, decode_tags, prefix_bounds
 from musictagger.library.model import COVER_EMBEDDED, COVER_FOLDER, Album, ScanError, ScanResult, Track
@@ -121,9 +122,12 @@ def _scan(
     if gone:
         index.delete_files(gone)
 
-    tracks = [track_from_record(r, data) for r, data in zip(good, decode_tags(good))]
-    albums = group_albums(tracks, listing.images)
+    decoded = decode_tags(good)
+    tracks = [track_from_record(r, data) for r, data in zip(good, decoded)]
+    warnings = [ScanError(r.path, problem) for r, data in zip(good, decoded) for problem in data.get("problems") or ()]
+    albums = group_albums(tracks, listing.images, warnings)
     errors.sort(key=lambda e: e.path)
+    warnings.sort(key=lambda e: e.path)
     return ScanResult(
         albums=albums,
         errors=errors,
@@ -131,6 +135,7 @@ def _scan(
         files_read=files_read,
         files_cached=files_cached,
         elapsed_s=time.monotonic() - started,
+        warnings=warnings,
     )
 
 
@@ -205,7 +210,7 @@ def load_cover(album: Album, config: Config | None = None) -> tuple[bytes, str] 
         return fallback, COVER_EMBEDDED
     if album.cover_path:
         try:
-            with open(album.cover_path, "rb") as fh:
+            with open_regular(album.cover_path) as fh:
                 data = fh.read()
         except OSError:
             return None

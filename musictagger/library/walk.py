@@ -196,9 +196,15 @@ def _list_folder(
             listing.errors.append(ScanError(entry.path, message))
 
 
-def best_folder_image(folder: str, names: Sequence[str]) -> str | None:
+def best_folder_image(folder: str, names: Sequence[str], warnings: list[ScanError] | None = None) -> str | None:
     """The preferred cover image among ``names`` in ``folder``: by name rank (cover > folder >
-    front > albumart*), then the largest file (AlbumArt_…_Large.jpg beats …_Small.jpg)."""
+    front > albumart*), then the largest file (AlbumArt_…_Large.jpg beats …_Small.jpg).
+
+    Only files whose first bytes are an image count (a text file named cover.jpg, an empty or
+    unreadable one does not); each one passed over gets a note in ``warnings``."""
+    from musictagger.files import read_head
+    from musictagger.tags.formats import picture_mime
+
     ranked: list[tuple[int, int, str]] = []
     for name in names:
         rank = cover_name_rank(name)
@@ -207,10 +213,17 @@ def best_folder_image(folder: str, names: Sequence[str]) -> str | None:
         path = os.path.join(folder, name)
         try:
             size = os.stat(path).st_size
-        except OSError:
+            head = read_head(path, 32) if size > 0 else b""
+        except OSError as exc:
+            if warnings is not None:
+                warnings.append(ScanError(path, f"folder image not used: {describe_os_error(exc)}"))
             continue  # vanished or unreadable since the walk: not a usable cover
-        if size > 0:
-            ranked.append((rank, -size, name))
+        if picture_mime(head + bytes(32)) is None:
+            if warnings is not None:
+                what = "it is empty" if size == 0 else "its content is not an image (JPEG, PNG, GIF, WebP, BMP)"
+                warnings.append(ScanError(path, f"folder image not used as a cover: {what}"))
+            continue
+        ranked.append((rank, -size, name))
     return os.path.join(folder, min(ranked)[2]) if ranked else None
 
 

@@ -18,20 +18,38 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["AlbumSuggestions", "PackInfo", "Suggestion", "select_packs"]
 
 
-def select_packs(spec: str = "both", names: Sequence[str] | None = None) -> list[ModelPack]:
+def select_packs(
+    spec: str = "both", names: Sequence[str] | None = None, *, problems: list[str] | None = None
+) -> list[ModelPack]:
     """The packs a run uses.
 
     ``names`` (``--models a,b`` or paths) wins; otherwise ``spec`` from the config: "bundled",
     "user", "both" (user packs shadow a bundled pack of the same name and kind), or a comma list.
-    """
-    from musictagger.ml.packs import find_pack, find_packs
 
-    if names:
-        return [find_pack(n) for n in names]
-    spec = (spec or "both").strip()
-    if spec not in ("bundled", "user", "both"):
-        return [find_pack(n.strip()) for n in spec.split(",") if n.strip()]
-    packs = find_packs(include_bundled=spec in ("bundled", "both"), include_user=spec in ("user", "both"))
+    Pack folders that were refused (tampered, incomplete, not a pack…) are not silent: one line
+    each is appended to ``problems``, including when a refused user pack of a requested name
+    leaves the bundled pack of that name to be used instead.
+    """
+    from musictagger.ml.packs import find_pack, find_packs_with_problems
+
+    problems = problems if problems is not None else []
+    if names or (spec or "both").strip() not in ("bundled", "user", "both"):
+        wanted = [n.strip() for n in (names or spec.split(",")) if n.strip()]
+        found = [find_pack(n) for n in wanted]
+        _, refused = find_packs_with_problems()
+        for exc in refused:
+            folder = getattr(exc, "folder", None)
+            used = next((p for p in found if folder is not None and folder.name == p.name), None)
+            if used is not None and used.bundled:
+                problems.append(f"{exc} (the bundled {used.name} is used instead)")
+            else:
+                problems.append(str(exc))
+        return found
+    spec = spec.strip()
+    packs, refused = find_packs_with_problems(
+        include_bundled=spec in ("bundled", "both"), include_user=spec in ("user", "both")
+    )
+    problems.extend(str(exc) for exc in refused)
     chosen: dict[tuple[str, str], ModelPack] = {}
     for p in packs:  # user packs win over bundled ones of the same name
         k = (p.name, p.kind)

@@ -44,22 +44,16 @@ def album_changes(
     *,
     prov: dict[str, list[str]] | None = None,
 ) -> list[FileChange]:
-    """One :class:`FileChange` per track: the field planned with merge/replace/cap, plus provenance.
+    """One :class:`FileChange` per track: ``labels`` merged into (or replacing) the field, with the
+    cap, plus provenance.
 
-    The current values come from the scan (``Track.genres`` / ``Track.styles``); the journal re-reads
-    every file just before writing and records what was really there.
+    The field is planned by the journal from each file as it is just before the write (never from
+    the scan, which may be stale: a genre set since by another program is kept).
     """
-    from musictagger.journal import FileChange
-    from musictagger.tags import plan_genres
+    from musictagger.journal import FileChange, GenreEdit
 
     if not labels and config.mode == "merge":
         return []
-    changes = []
-    for track in album.tracks:
-        current = track.styles if config.field == "style" else track.genres
-        new = plan_genres(list(current), list(labels), mode=config.mode, max_genres=config.max_genres)
-        values: dict[str, list[str] | None] = {config.field: new}
-        if prov and config.write_provenance:
-            values.update(prov)
-        changes.append(FileChange(track.path, values))
-    return changes
+    edit = GenreEdit(config.field, tuple(labels), config.mode, config.max_genres)
+    values: dict[str, list[str] | None] = dict(prov) if prov and config.write_provenance else {}
+    return [FileChange(track.path, dict(values), edit=edit) for track in album.tracks]

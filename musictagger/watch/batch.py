@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from musictagger import faults
 from musictagger.config import Config
 from musictagger.progress import CancelToken, ProgressCallback
 from musictagger.watch.state import WatchState
@@ -32,18 +33,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from musictagger.journal import FileChange, Journal, RunResult
     from musictagger.library import Album
     from musictagger.pipeline.engine import Suggester
-
-
-# Crash-safety test hook: SIGKILL this process after N albums, between two files of the next one.
-KILL_ENV = "MUSICTAGGER_TEST_KILL_AFTER_ALBUMS"
-
-
-def _maybe_die(albums_done: int, files_into_album: int) -> None:
-    n = os.environ.get(KILL_ENV)
-    if n is not None and albums_done == int(n) and files_into_album == 1:
-        import signal
-
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def batch_id_for(roots: Sequence[str | os.PathLike[str]], config: Config, packs: Sequence[str]) -> str:
@@ -139,7 +128,7 @@ def run_batch(
             if not todo_changes:
                 summary.albums_skipped += 1
             for i, change in enumerate(todo_changes):
-                _maybe_die(n_album, i)
+                faults.point("batch.file", album=n_album, file=i)
                 yield change
             previous = album.key
             if cancel is not None and cancel.cancelled:
