@@ -138,11 +138,11 @@ def make_track(
         genres=list(genres),
         cover=cover,
     )
-    _age(target)
+    age(target)
     return target
 
 
-def _age(path: Path, seconds: float = 3600.0) -> None:
+def age(path: str | Path, seconds: float = 3600.0) -> None:
     """Date the file an hour back, like a file that has been in a library a while (a file changed
     in the last seconds is one the tag writer waits for: see ``TagsConfig.stable_seconds``)."""
     import os
@@ -168,7 +168,7 @@ def copy_track(template: str | Path, target: str | Path, **tags: str | Sequence[
     for key, value in tags.items():
         audio[key] = value if isinstance(value, str) else list(value)
     audio.save()
-    _age(target)
+    age(target)
     return target
 
 
@@ -478,7 +478,7 @@ def make_extra_track(
         if genres:
             tags["Genre"] = list(genres)
         tags.save(path)
-    _age(path)
+    age(path)
     return path
 
 
