@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export PIP_CONSTRAINT := $(CURDIR)/packaging/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast lint fmt setup system-deps bench models install-desktop clean
+.PHONY: run test test-fast test-faults lint fmt setup system-deps bench models install-desktop clean
 
 setup: system-deps $(STAMP)
 
@@ -28,7 +28,12 @@ test: setup
 
 # The quick loop before every commit (with make lint): the suite without the slow tests.
 test-fast: setup
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m "not slow" tests
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m "not slow and not faults" tests
+
+# The heavy fault suite (excluded from `make test`): many SIGKILL trials at named points and at
+# random moments, the killed batch, and minutes of coverage-guided fuzzing. About 10 minutes.
+test-faults: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m faults tests
 
 SRC := musictagger tests benchmarks
 

@@ -81,5 +81,8 @@ def describe_os_error(exc: OSError) -> str:
         errno.ENAMETOOLONG: "file name too long",
         errno.EISDIR: "is a directory",
         errno.EIO: "input/output error (failing disk or network share?)",
+        errno.EFBIG: "file too large (over the file system's or the process's file size limit)",
+        errno.EDQUOT: "disk quota exceeded",
+        errno.ENXIO: "no such device (a special file?)",
     }
     return messages.get(exc.errno, exc.strerror or str(exc))

@@ -221,14 +221,14 @@ def test_plain_undo_after_a_cancelled_undo_finishes_it(tmp_path: Path, app_home:
 
 
 def test_plain_undo_after_a_killed_undo_finishes_it(tmp_path: Path, app_home: Path) -> None:
-    paths = library(tmp_path / "lib", 150)
+    paths = library(tmp_path / "lib", 60)  # the run: 150 files, killed after 65
     assert run_cli(["--no-progress", "set-genres", *map(str, paths), "--genres", "Added"]).returncode == 0
-    killed = run_cli(["--no-progress", "undo", "1"], {"kind": "kill", "point": "write.replaced", "nth": 65})
+    killed = run_cli(["--no-progress", "undo", "1"], {"kind": "kill", "point": "write.replaced", "nth": 26})
     assert killed.returncode == -signal.SIGKILL
-    assert sum(genres(p) == ["Rock"] for p in paths) == 65
+    assert sum(genres(p) == ["Rock"] for p in paths) == 26
     done = run_cli(["--no-progress", "undo"])
     assert done.returncode == 0, done.stderr.decode()
-    assert sum(genres(p) == ["Rock"] for p in paths) == 150
+    assert sum(genres(p) == ["Rock"] for p in paths) == 60
     runs = json.loads(run_cli(["runs", "--json"]).stdout)["runs"]
     assert [r["status"] for r in runs] == ["done", "interrupted", "done"] and runs[-1]["undone_by"] == 3
 

@@ -66,6 +66,8 @@ _MAX_ATTEMPTS = 3
 # Tells this process's runs from those of a dead process that happened to have the same pid
 # (common in containers, where pids restart from 1).
 _PROCESS_TOKEN = secrets.token_hex(8)
+# Runs this process is executing right now (any Journal instance, any thread).
+_ACTIVE_RUNS: set[int] = set()
 
 Values = dict[str, list[str]]
 # Given the values a file holds now: (values to write, fields left alone, note for the outcome).
@@ -276,11 +278,16 @@ class Journal:
                 " VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
                 (kind, _now(), json.dumps(meta), undoes_run, _config_to_json(config), os.getpid(), _PROCESS_TOKEN),
             )
-            return int(cur.lastrowid)
+            run_id = int(cur.lastrowid)
+        _ACTIVE_RUNS.add(run_id)
+        return run_id
 
     def _finish_run(self, run_id: int, status: str) -> None:
-        with self._tx(durable=True) as db:
-            db.execute("UPDATE runs SET status = ?, finished = ? WHERE id = ?", (status, _now(), run_id))
+        try:
+            with self._tx(durable=True) as db:
+                db.execute("UPDATE runs SET status = ?, finished = ? WHERE id = ?", (status, _now(), run_id))
+        finally:
+            _ACTIVE_RUNS.discard(run_id)
 
     def _record_pending(
         self,
@@ -508,11 +515,16 @@ class Journal:
             self._finish_run(run.id, m.CANCELLED if cancelled else m.DONE)
         return RunResult(run.id, kind, outcomes, cancelled)
 
-    def _is_live(self, pid: int | None, owner: str | None) -> bool:
+    def _is_live(self, pid: int | None, owner: str | None, run_id: int | None = None) -> bool:
+        """Whether the process that owns a run is still running it. A run of this very process
+        is live only while its apply/undo call is under way: one whose call ended in an exception
+        (a journal that could not be written, say) is settled like a dead process's."""
         if pid is None:
             return False
+        if pid == os.getpid() and owner == _PROCESS_TOKEN:
+            return run_id is None or run_id in _ACTIVE_RUNS
         if pid == os.getpid():
-            return owner == _PROCESS_TOKEN
+            return False
         return _pid_alive(pid)
 
     def undo(
@@ -537,6 +549,7 @@ class Journal:
         cancelled, failed) and its run still has files to undo, that undo is resumed: the
         remaining files are restored, instead of re-applying the ones it already restored.
         """
+        self.recover()  # a run that died (or whose call failed) is settled first, so it can be undone
         with self._lock:
             target = run_id if run_id is not None else self._default_undo_target()
             if target is None:
@@ -545,12 +558,12 @@ class Journal:
             pid, owner, stored_config = self._db.execute(
                 "SELECT pid, owner, tags_config FROM runs WHERE id = ?", (target,)
             ).fetchone()
-            if info.status == m.RUNNING and self._is_live(pid, owner):
+            if info.status == m.RUNNING and self._is_live(pid, owner, target):
                 raise JournalError(f"run {target} is still running")
             for undo_id, undo_pid, undo_owner in self._db.execute(
                 "SELECT id, pid, owner FROM runs WHERE undoes_run = ? AND status = 'running'", (target,)
             ):
-                if self._is_live(undo_pid, undo_owner):
+                if self._is_live(undo_pid, undo_owner, undo_id):
                     raise JournalError(f"run {target} is being undone by run {undo_id}")
             todo = [e for e in self.entries(target) if e.status == m.ENTRY_DONE]
             if not todo:
@@ -639,7 +652,7 @@ class Journal:
                 " OR EXISTS (SELECT 1 FROM entries e WHERE e.run_id = r.id AND e.status = 'pending')"
             ).fetchall()
             for run_id, status, pid, owner, stored_config in rows:
-                if self._is_live(pid, owner):
+                if self._is_live(pid, owner, run_id):
                     continue
                 config = _config_from_json(stored_config) or TagsConfig()
                 for entry in self.entries(run_id):
