@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from faultkit import Fail, Kill, popen_cli, run_cli, run_code
-from media import EXTRA_FORMATS, FORMATS, decode_audio, make_extra_track, make_track, untagged_bytes
+from media import EXTRA_FORMATS, FORMATS, decode_audio, make_cover, make_extra_track, make_track, untagged_bytes
 
 from musictagger import faults
 from musictagger.config import TagsConfig
@@ -189,12 +189,17 @@ def test_sigkill_during_the_batch(tmp_path: Path, app_home: Path, trial: int) ->
     rng = random.Random(SEED + trial)
     make_cover_pack(app_home / "data" / "models", {"black-metal": 3.0, "jazz": -3.0})
     root = tmp_path / "collection"
+    cover = make_cover((10, 10, 10))  # the tiny pack answers from the cover
     tracks = []
     for a in range(5):
         folder = root / f"Album {a}"
         folder.mkdir(parents=True)
         for t in range(3):
-            tracks.append(make_track(folder, "flac", title=f"T{t}", track=t + 1, album=f"Album {a}", genres=["Metal"]))
+            tracks.append(
+                make_track(
+                    folder, "flac", title=f"T{t}", track=t + 1, album=f"Album {a}", genres=["Metal"], cover=cover
+                )
+            )
     argv = ["--no-progress", "apply", str(root), "--write", "--models", "tiny-cover", "--device", "cpu", "--json"]
     for _ in range(3):
         spec = {"kind": "kill", "point": "batch.file", "when": {"album": rng.randint(0, 2), "file": rng.randint(0, 2)}}

@@ -69,3 +69,14 @@ def test_unsupported_formats_are_named(tmp_path: Path, head: bytes, name: str) -
     path.write_bytes(head + bytes(5000))
     with pytest.raises(UnsupportedFormat, match=f"format {name}.* is not supported"):
         read_tags(path)
+
+
+def test_an_ape_link_value_is_no_genre(tmp_path: Path) -> None:
+    """Found by the fuzzer: an APEv2 "external" (link) value under Genre raised a TypeError."""
+    import mutagen.apev2
+
+    path = make_extra_track(tmp_path / "a.mpc", "mpc")
+    tags = mutagen.apev2.APEv2(path)
+    tags["Genre"] = mutagen.apev2.APEValue("http://example.org/genre", mutagen.apev2.EXTERNAL)
+    tags.save(path)
+    assert read_tags(path).genres == []

@@ -54,7 +54,7 @@ import mutagen.wave
 from mutagen.aac import AACInfo
 from mutagen.ac3 import AC3Info
 from mutagen.aiff import AIFF
-from mutagen.apev2 import APEBinaryValue, APEv2, APEv2File
+from mutagen.apev2 import APEBinaryValue, APETextValue, APEv2, APEv2File
 from mutagen.asf import ASF, ASFByteArrayAttribute, ASFTags
 from mutagen.dsdiff import DSDIFF
 from mutagen.dsf import DSF
@@ -471,7 +471,7 @@ class APEFamily(Family):
 
     def get(self, tags: APEv2, key: str) -> Values:
         value = tags.get(key)  # APEv2 keys are case-insensitive
-        if value is None or isinstance(value, APEBinaryValue):
+        if not isinstance(value, APETextValue):  # absent, binary, or an external link (APEExtValue)
             return []
         return list(value)  # APETextValue iterates its NUL-separated list
 
