@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from media import EXTRA_FORMATS, make_extra_track
+from media import EXTRA_FORMATS, age, make_extra_track
 
 from musictagger.errors import UnsupportedFormat
 from musictagger.journal import FileChange, GenreEdit, Journal
@@ -53,6 +53,7 @@ def test_aac_after_an_id3_tag_is_tagged_in_that_tag(tmp_path: Path, app_home: Pa
     tag.add(TCON(encoding=3, text=["Jazz"]))
     framed.write_bytes(plain.read_bytes())
     tag.save(framed)
+    age(framed)
     assert detect_format(framed) == "aac" and read_tags(framed).genres == ["Jazz"]
     with Journal() as journal:
         journal.apply([FileChange(str(framed), edit=GenreEdit("genre", ("Fusion",)))])
