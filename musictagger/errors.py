@@ -3,7 +3,7 @@ translated into these at the boundary, with one clear message per file."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 
 class MusictaggerError(Exception):
@@ -13,8 +13,8 @@ class MusictaggerError(Exception):
 class FileError(MusictaggerError):
     """Something is wrong with one file; a run reports it and goes on."""
 
-    def __init__(self, path: str | Path, message: str):
-        self.path = str(path)
+    def __init__(self, path: str | os.PathLike[str], message: str):
+        self.path = os.fspath(path)
         self.message = message
         super().__init__(f"{self.path}: {message}")
 
@@ -85,4 +85,5 @@ def describe_os_error(exc: OSError) -> str:
         errno.EDQUOT: "disk quota exceeded",
         errno.ENXIO: "no such device (a special file?)",
     }
-    return messages.get(exc.errno, exc.strerror or str(exc))
+    known = messages.get(exc.errno) if exc.errno is not None else None
+    return known or exc.strerror or str(exc)

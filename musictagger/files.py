@@ -64,7 +64,7 @@ def open_regular(path: str | os.PathLike[str], *, write: bool = False) -> io.Buf
         if problem:
             raise NotRegularFile(path, problem)
         os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb+" if write else "rb")
+        return os.fdopen(fd, "rb+") if write else os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise

@@ -267,7 +267,8 @@ class Journal:
                 " (SELECT 1 FROM entries e WHERE e.run_id = r.id AND e.status = 'done')"
             )
         with self._lock:
-            return self._db.execute(sql).fetchone()[0]
+            newest: int | None = self._db.execute(sql).fetchone()[0]
+        return newest
 
     # ----------------------------------------------------------------- recording
 
@@ -278,7 +279,8 @@ class Journal:
                 " VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
                 (kind, _now(), json.dumps(meta), undoes_run, _config_to_json(config), os.getpid(), _PROCESS_TOKEN),
             )
-            run_id = int(cur.lastrowid)
+            run_id = cur.lastrowid
+            assert run_id is not None  # an INSERT always sets it
         _ACTIVE_RUNS.add(run_id)
         return run_id
 
@@ -309,7 +311,8 @@ class Journal:
                     " undoes_entry) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)",
                     (run_id, _key(path), *args, undoes_entry),
                 )
-                return int(cur.lastrowid)
+                assert cur.lastrowid is not None  # an INSERT always sets it
+                return cur.lastrowid
             db.execute(
                 "UPDATE entries SET old = ?, new = ?, identity_before = ?, temp_path = ? WHERE id = ?",
                 (*args, entry_id),

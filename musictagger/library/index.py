@@ -107,7 +107,8 @@ class FileRecord:
 def decode_tags(records: Sequence[FileRecord]) -> list[dict[str, Any]]:
     """The stored tags of many rows at once. A warm rescan decodes thousands of small objects;
     one call into the C decoder over a joined array is much faster than one call per row."""
-    return json.loads("[" + ",".join(r.tags_json or "{}" for r in records) + "]")
+    decoded: list[dict[str, Any]] = json.loads("[" + ",".join(r.tags_json or "{}" for r in records) + "]")
+    return decoded
 
 
 def prefix_bounds(folder: str) -> tuple[str, str]:

@@ -32,6 +32,8 @@ from musictagger.pipeline.types import AlbumSuggestions, PackInfo
 from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
 
 if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
     from musictagger.library import Album
     from musictagger.ml.packs import ModelPack
 
@@ -46,7 +48,7 @@ class _Loaded:
     model: Any
     frontend: Any = None  # audio: MelSpectrogram module
     key: str = ""
-    spec_key: tuple = ()  # audio: (sample_rate, clip_seconds, count, positions)
+    spec_key: tuple[Any, ...] = ()  # audio: (sample_rate, clip_seconds, count, positions)
 
 
 @dataclass
@@ -55,13 +57,13 @@ class _AlbumWork:
     cover_key: str | None = None
     cover_todo: list[_Loaded] = field(default_factory=list)
     # track path -> spec_key -> packs still to run on that track
-    audio_todo: dict[str, dict[tuple, list[_Loaded]]] = field(default_factory=dict)
+    audio_todo: dict[str, dict[tuple[Any, ...], list[_Loaded]]] = field(default_factory=dict)
     cover_probs: dict[str, list[float]] = field(default_factory=dict)  # pack key -> probs
     track_probs: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # pack key -> path -> probs
     errors: list[tuple[str, str]] = field(default_factory=list)
     # Filled by the decode workers: pack key -> preprocessed cover; (path, spec) -> excerpts.
     decoded_cover: dict[str, Any] = field(default_factory=dict)
-    decoded_audio: dict[tuple, list[Any]] = field(default_factory=dict)
+    decoded_audio: dict[tuple[str, tuple[Any, ...]], list[Any]] = field(default_factory=dict)
 
 
 def cover_identity(album: Album) -> str | None:
@@ -93,7 +95,7 @@ class Suggester:
         self.device_pref = device or self.config.inference.device
         self.cache = cache
         self._loaded: list[_Loaded] | None = None
-        self.device = None
+        self.device: torch.device | None = None
         self.device_name = ""
 
     # ------------------------------------------------------------------ set-up
@@ -107,19 +109,19 @@ class Suggester:
             return
         from musictagger.ml.device import describe_device, select_device, set_cpu_threads
 
-        self.device = select_device(self.device_pref)
-        if self.device.type == "cpu":
+        self.device = device = select_device(self.device_pref)
+        if device.type == "cpu":
             set_cpu_threads(self.config.inference.cpu_threads)
-        self.device_name = describe_device(self.device)
+        self.device_name = describe_device(device)
         loaded = []
         for pack in self.packs:
-            model = pack.load_model(self.device)
+            model = pack.load_model(device)
             item = _Loaded(pack, model, key=pack_key(pack))
             if pack.kind == "audio":
                 from musictagger.ml.frontend import MelSpectrogram
 
                 spec = pack.input
-                item.frontend = MelSpectrogram.from_spec(spec).to(self.device).eval()
+                item.frontend = MelSpectrogram.from_spec(spec).to(device).eval()
                 ex = spec.get("excerpts", {}) or {}
                 item.spec_key = (
                     int(spec["sample_rate"]),
@@ -192,7 +194,7 @@ class Suggester:
         import numpy as np
         import torch
 
-        assert self._loaded is not None
+        assert self._loaded is not None and self.device is not None
         amp = self.device.type == "cuda"
         bs = max(1, self.config.inference.batch_size)
 
@@ -306,7 +308,7 @@ class Suggester:
         workers = self.config.inference.decode_workers or max(1, min(8, (os.cpu_count() or 2)))
         window = max(2, workers * 2)  # albums decoded ahead: bounds memory
         with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mt-decode") as pool:
-            pending: deque[cf.Future] = deque()
+            pending: deque[cf.Future[_AlbumWork]] = deque()
             it = iter(albums)
 
             def submit_next() -> bool:
@@ -315,7 +317,7 @@ class Suggester:
                     if work.cover_todo or work.audio_todo:
                         pending.append(pool.submit(self._decode, work))
                     else:  # fully cached: nothing to decode
-                        done: cf.Future = cf.Future()
+                        done: cf.Future[_AlbumWork] = cf.Future()
                         done.set_result(work)
                         pending.append(done)
                     return True

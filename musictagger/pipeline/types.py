@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -11,7 +12,7 @@ class PackInfo:
     version: str
     kind: str  # "cover" | "audio"
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "kind": self.kind}
 
 
@@ -39,7 +40,7 @@ class Suggestion:
         total = self.cover + self.audio
         return 0.5 if total <= 0 else self.cover / total
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "label": self.name,
             "id": self.label,

@@ -9,7 +9,6 @@ the header decides; the extension only tells the scanner which files are worth o
 from __future__ import annotations
 
 import os
-import struct
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -247,7 +246,7 @@ def _mpeg_frame_length(data: bytes, pos: int) -> int | None:
     """Length of the MPEG audio frame whose header starts at ``pos``, or None if not one."""
     if pos + 4 > len(data):
         return None
-    (word,) = struct.unpack(">I", data[pos : pos + 4])
+    word: int = int.from_bytes(data[pos : pos + 4], "big")
     if word >> 21 != 0x7FF:
         return None
     version = (word >> 19) & 3  # 3 = MPEG-1, 2 = MPEG-2, 0 = MPEG-2.5, 1 reserved

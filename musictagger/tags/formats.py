@@ -300,7 +300,8 @@ class VorbisFamily(Family):
             else:
                 found.append(None)  # an opaque broken one (see LenientFLAC)
         # Ogg (and some FLACs) carry pictures as base64 FLAC picture blocks in a comment.
-        for encoded in self.get(audio.tags, "METADATA_BLOCK_PICTURE") if audio.tags else []:
+        encoded_blocks: list[str] = self.get(audio.tags, "METADATA_BLOCK_PICTURE") if audio.tags else []
+        for encoded in encoded_blocks:
             try:
                 block = FlacPicture(base64.b64decode(encoded, validate=False))
             except (ValueError, TypeError, struct.error, mutagen.MutagenError):
@@ -325,7 +326,8 @@ class LenientFLAC(FLAC):
     """FLAC whose unreadable PICTURE blocks are kept as opaque bytes, written back unchanged,
     instead of failing the whole file: a broken cover must not hide the tags."""
 
-    METADATA_BLOCKS = [*FLAC.METADATA_BLOCKS[:6], _picture_block_or_opaque]
+    # mutagen calls each entry with the block's bytes; a function does (its stubs say classes only).
+    METADATA_BLOCKS = [*FLAC.METADATA_BLOCKS[:6], _picture_block_or_opaque]  # type: ignore[list-item]
 
 
 def open_flac(fh: BinaryIO) -> FLAC:
@@ -391,7 +393,8 @@ class MP4Family(Family):
         return (number or None), (total or None)
 
     def all_pictures(self, audio: mutagen.FileType) -> list[Picture | None]:
-        covers: list[MP4Cover] = (audio.tags or {}).get("covr", [])
+        tags: Any = audio.tags or {}  # mutagen declares FileType.tags as None
+        covers: list[MP4Cover] = tags.get("covr", [])
         return [_picture(bytes(c), FRONT_COVER) for c in covers]  # MP4 has no picture types
 
 
@@ -426,8 +429,9 @@ class ASFFamily(Family):
 
     def all_pictures(self, audio: mutagen.FileType) -> list[Picture | None]:
         found: list[Picture | None] = []
-        for attr in (audio.tags or {}).get("WM/Picture", []):
-            found.append(_parse_wm_picture(attr.value) if isinstance(attr, ASFByteArrayAttribute) else None)
+        tags: Any = audio.tags or {}  # mutagen declares FileType.tags as None
+        for attr in tags.get("WM/Picture", []):
+            found.append(_parse_wm_picture(attr.value or b"") if isinstance(attr, ASFByteArrayAttribute) else None)
         return found
 
 
@@ -486,11 +490,12 @@ class APEFamily(Family):
 
     def all_pictures(self, audio: mutagen.FileType) -> list[Picture | None]:
         found: list[Picture | None] = []
-        for key, value in (audio.tags or {}).items():
+        tags: Any = audio.tags or {}  # mutagen declares FileType.tags as None
+        for key, value in tags.items():
             if not key.lower().startswith("cover art") or not isinstance(value, APEBinaryValue):
                 continue
             # "<file name>\0<image bytes>"
-            _name, sep, data = bytes(value.value).partition(b"\0")
+            _name, sep, data = bytes(value.value or b"").partition(b"\0")
             found.append(_picture(data, _APE_PICTURE_TYPES.get(key.lower(), 0)) if sep else None)
         return found
 
@@ -510,7 +515,7 @@ class _AACInfo(AACInfo):
 class ID3AAC(ID3FileType):
     """AAC in ADTS frames after an ID3v2 tag (as streamed and some encoders write it)."""
 
-    _Info = _AACInfo
+    _Info = _AACInfo  # type: ignore[assignment]  # mutagen's stubs want its private _Info class
 
 
 class APEAAC(APEv2File):

@@ -36,7 +36,7 @@ from musictagger.tags.formats import _ID3, FORMATS, TEXT_FIELDS, VARIANTS, Forma
 from musictagger.tags.genres import dedupe, split_genres
 from musictagger.tags.id3 import VERSIONS as ID3_VERSIONS
 from musictagger.tags.id3 import version_of
-from musictagger.tags.model import CUSTOM_PREFIX, GENRE, ID3V2, STYLE, TrackTags
+from musictagger.tags.model import CUSTOM_PREFIX, GENRE, ID3V2, STYLE, Picture, TrackTags
 
 _ID3_FAMILY = _ID3
 
@@ -75,7 +75,7 @@ def read_tags(path: PathLike, config: TagsConfig | None = None, *, pictures: boo
             if values:
                 result.custom[name] = "; ".join(values)
         result.id3_version = family.version(tags)
-        found = family.all_pictures(audio) if audio.tags is not None else []
+        found: list[Picture | None] = family.all_pictures(audio) if audio.tags is not None else []
         broken = sum(p is None for p in found)
         if broken:
             result.problems.append(

@@ -30,15 +30,14 @@ Nothing recognised gives ``[]`` — no label is better than a wrong one.
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
-
-import tomllib
+from typing import Any, Literal, TypeGuard
 
 from musictagger.errors import TaxonomyError
 
@@ -507,7 +506,7 @@ class Taxonomy:
         return out
 
 
-def _is_str_list(value: object) -> bool:
+def _is_str_list(value: object) -> TypeGuard[list[str]]:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 

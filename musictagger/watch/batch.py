@@ -22,7 +22,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from musictagger import faults
 from musictagger.config import Config
@@ -65,7 +65,7 @@ class BatchSummary:
     cancelled: bool = False
     errors: list[tuple[str, str]] = field(default_factory=list)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "batch_id": self.batch_id,
             "resumed": self.resumed,

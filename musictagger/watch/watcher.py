@@ -33,8 +33,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from musictagger.watch.state import WatchState, folder_signature, is_our_temp
+
+if TYPE_CHECKING:
+    from watchdog.observers.api import BaseObserver, ObservedWatch
 
 log = logging.getLogger("musictagger.watch")
 
@@ -84,8 +88,8 @@ class FolderWatcher:
         self._queued: set[str] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._observer = None
-        self._watches: dict[str, object] = {}
+        self._observer: BaseObserver | None = None
+        self._watches: dict[str, ObservedWatch] = {}
         self._threads: list[threading.Thread] = []
         self.processed: list[str] = []  # folders handed to ``process``, in order (for status/tests)
         self.errors: list[tuple[str, str]] = []
@@ -118,7 +122,7 @@ class FolderWatcher:
     def __enter__(self) -> FolderWatcher:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     @property
@@ -135,12 +139,12 @@ class FolderWatcher:
     def _watch_root(self, root: str) -> None:
         if not os.path.isdir(root) or root in self._watches or self._observer is None:
             return
-        from watchdog.events import FileSystemEventHandler
+        from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
         watcher = self
 
         class Handler(FileSystemEventHandler):
-            def on_any_event(self, event) -> None:  # noqa: D401 - watchdog's name
+            def on_any_event(self, event: FileSystemEvent) -> None:  # noqa: D401 - watchdog's name
                 if event.event_type in ("opened", "closed_no_write"):
                     return
                 for p in (event.src_path, getattr(event, "dest_path", "")):
@@ -216,7 +220,8 @@ class FolderWatcher:
             if not alive and root in self._watches:
                 watch = self._watches.pop(root)
                 try:
-                    self._observer.unschedule(watch)  # type: ignore[union-attr]
+                    if self._observer is not None:
+                        self._observer.unschedule(watch)
                 except (KeyError, OSError, ValueError):
                     pass
                 log.warning("watched folder disappeared: %s (will resume when it is back)", root)
