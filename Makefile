@@ -1,8 +1,16 @@
 # Two commands do everything on a fresh machine:  make run  |  make test
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# `make lint VENV=/some/venv` (or VENV in the environment) uses that environment as it is: no setup,
+# nothing installed into it. This checkout's code is what runs either way (PYTHONPATH below).
+ifneq ($(filter command line environment,$(origin VENV)),)
+SETUP :=
+else
+SETUP := setup
+endif
+export PYTHONPATH := $(CURDIR)
 export PIP_CONSTRAINT := $(CURDIR)/packaging/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -23,25 +31,29 @@ $(STAMP): pyproject.toml packaging/constraints.txt
 run: setup
 	$(VENV)/bin/musictagger-gui
 
-test: setup
+test: $(SETUP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider tests
 
 # The quick loop before every commit (with make lint): the suite without the slow tests.
-test-fast: setup
+test-fast: $(SETUP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m "not slow and not faults" tests
 
 # The heavy fault suite (excluded from `make test`): many SIGKILL trials at named points and at
 # random moments, the killed batch, and minutes of coverage-guided fuzzing. About 10 minutes.
-test-faults: setup
+test-faults: $(SETUP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m faults tests
 
 SRC := musictagger tests benchmarks
 
-lint: setup
+# Style, formatting, types (the core strictly, see [tool.mypy]) and the import contracts (the layers,
+# Qt only in gui/, torch only in ml/, training/ and the engine; see [tool.importlinter]).
+lint: $(SETUP)
 	$(VENV)/bin/ruff check $(SRC)
 	$(VENV)/bin/ruff format --check $(SRC)
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
-fmt: setup
+fmt: $(SETUP)
 	$(VENV)/bin/ruff check --fix $(SRC)
 	$(VENV)/bin/ruff format $(SRC)
 
