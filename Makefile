@@ -43,7 +43,7 @@ test-fast: $(SETUP)
 test-faults: $(SETUP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m faults tests
 
-SRC := musictagger tests benchmarks
+SRC := musictagger tests benchmarks setup.py
 
 # Style, formatting, types (the core strictly, see [tool.mypy]) and the import contracts (the layers,
 # Qt only in gui/, torch only in ml/, training/ and the engine; see [tool.importlinter]).
