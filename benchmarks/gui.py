@@ -57,26 +57,22 @@ w.close()
 
 
 def make_packs(models: Path) -> list[str]:
-    from musictagger.ml import cover_cnn, crnn
-    from musictagger.ml.frontend import MelSpectrogram
-    from musictagger.ml.packs import save_pack
+    from tinypacks import make_audio_pack, make_cover_pack
 
+    from musictagger.ml.frontend import MelSpectrogram
+
+    thresholds = {label: 0.01 for label in LABELS}
     made = []
-    params = {"n_labels": len(LABELS), "widths": [8, 16, 16], "dropout": 0.0, "in_size": 64}
-    save_pack(
-        models / "bench-covers",
-        {
-            "name": "bench-covers",
-            "version": "0.0.1",
-            "kind": "cover",
-            "labels": LABELS,
-            "input": {"size": 64, "resize": "shorter_side_then_center_crop", "mean": [0.5] * 3, "std": [0.25] * 3},
-            "architecture": {"name": "cover_cnn", "params": params},
-            "thresholds": {label: 0.01 for label in LABELS},
-            "license": "CC0-1.0",
-        },
-        cover_cnn.build(params).state_dict(),
-        "# bench covers",
+    params = {"widths": [8, 16, 16], "dropout": 0.0, "in_size": 64}
+    cover_input = {"size": 64, "resize": "shorter_side_then_center_crop", "mean": [0.5] * 3, "std": [0.25] * 3}
+    make_cover_pack(
+        models,
+        labels=LABELS,
+        name="bench-covers",
+        params=params,
+        input=cover_input,
+        thresholds=thresholds,
+        card="# bench covers",
     )
     made.append("bench-covers (cover_cnn)")
     spec = {
@@ -96,7 +92,6 @@ def make_packs(models: Path) -> list[str]:
     }
     spec["frames"] = MelSpectrogram.from_spec({**spec, "frames": 1}).frames(16000)
     aparams = {
-        "n_labels": len(LABELS),
         "n_mels": 32,
         "frames": spec["frames"],
         "conv_widths": [8, 16],
@@ -104,20 +99,14 @@ def make_packs(models: Path) -> list[str]:
         "gru_width": 8,
         "dropout": 0.0,
     }
-    save_pack(
-        models / "bench-audio",
-        {
-            "name": "bench-audio",
-            "version": "0.0.1",
-            "kind": "audio",
-            "labels": LABELS,
-            "input": spec,
-            "architecture": {"name": "crnn", "params": aparams},
-            "thresholds": {label: 0.01 for label in LABELS},
-            "license": "CC0-1.0",
-        },
-        crnn.build(aparams).state_dict(),
-        "# bench audio",
+    make_audio_pack(
+        models,
+        labels=LABELS,
+        name="bench-audio",
+        params=aparams,
+        input=spec,
+        thresholds=thresholds,
+        card="# bench audio",
     )
     made.append("bench-audio (crnn)")
     return made

@@ -70,20 +70,15 @@ def default_packs(home) -> list[str]:
     if bundled:
         return [p.name for p in bundled]
     # No bundled packs: a randomly initialised pack of the architecture and input we train.
-    from tinypacks import _manifest
+    from tinypacks import make_audio_pack
 
-    from musictagger.ml.crnn import build
-    from musictagger.ml.packs import save_pack
     from musictagger.training.trainer import DEFAULT_AUDIO_INPUT, DEFAULT_AUDIO_PARAMS
 
     labels = ["black-metal", "death-metal", "doom-metal", "jazz", "classical"]
     spec = dict(DEFAULT_AUDIO_INPUT)
-    params = dict(DEFAULT_AUDIO_PARAMS, n_labels=len(labels), n_mels=spec["n_mels"], frames=spec["frames"])
-    save_pack(
-        home / "home" / "data" / "models" / "bench-audio",
-        _manifest("bench-audio", "audio", labels, {"name": "crnn", "params": params}, spec),
-        build(params).state_dict(),
-        "bench",
+    params = dict(DEFAULT_AUDIO_PARAMS, n_mels=spec["n_mels"], frames=spec["frames"])
+    make_audio_pack(
+        home / "home" / "data" / "models", labels=labels, name="bench-audio", params=params, input=spec, card="bench"
     )
     return ["bench-audio"]
 

@@ -54,12 +54,15 @@ def app_dirs() -> AppDirs:
     )
 
 
-def shared_data_dir() -> Path | None:
-    """``../shared/data`` beside the checkout, or ``MUSICTAGGER_SHARED_DATA``; None if absent."""
+def shared_data_candidates() -> list[Path]:
+    """Where :func:`shared_data_dir` looks, in order: ``MUSICTAGGER_SHARED_DATA``, then
+    ``../shared/data`` beside the checkout."""
     env = os.environ.get("MUSICTAGGER_SHARED_DATA")
     candidates = [Path(env)] if env else []
     candidates.append(Path(__file__).resolve().parent.parent.parent / "shared" / "data")
-    for c in candidates:
-        if c.is_dir():
-            return c
-    return None
+    return candidates
+
+
+def shared_data_dir() -> Path | None:
+    """``../shared/data`` beside the checkout, or ``MUSICTAGGER_SHARED_DATA``; None if absent."""
+    return next((c for c in shared_data_candidates() if c.is_dir()), None)

@@ -11,22 +11,18 @@ import json
 import numpy as np
 import pytest
 import torch
+from shared import shared_path
 
 from musictagger.audio import ExcerptPolicy, read_excerpts
 from musictagger.ml import choi2016
 from musictagger.ml.frontend import MelSpectrogram
-from musictagger.paths import shared_data_dir
 
 pytestmark = pytest.mark.shared
 
 
 @pytest.fixture(scope="module")
 def published():
-    data = shared_data_dir()
-    folder = data / "published_models" / "choi2016_crnn_msd" if data else None
-    if folder is None or not (folder / "music_tagger_crnn_weights_tensorflow.h5").is_file():
-        pytest.skip("shared data with the published Choi 2016 weights is not available")
-    return folder
+    return shared_path("published_models/choi2016_crnn_msd/music_tagger_crnn_weights_tensorflow.h5").parent
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +73,7 @@ def test_reference_inputs_reproduce_published_predictions(published, pack, model
 @pytest.mark.slow
 def test_our_decode_and_frontend_come_close_to_the_authors(published, pack, model):
     frontend = MelSpectrogram.from_spec(pack.input)
-    clips = shared_data_dir() / "clips"
+    clips = shared_path("clips")
     policy = ExcerptPolicy(pack.input["clip_seconds"], count=1)  # the authors' centre crop
     rate, frames = pack.input["sample_rate"], pack.input["frames"]
     agree, gaps, aligned_gaps = 0, [], []

@@ -16,8 +16,12 @@ def test_crnn_shapes_and_embedding():
         logits, embedding = model(x), model.embed(x)
     assert logits.shape == (2, 7) and embedding.shape == (2, 12)
     assert model.steps == 14
-    # logits, not probabilities: the head is linear, so scaling the embedding path shows negatives
-    assert (logits < 0).any() or (logits > 1).any()
+    # logits, not probabilities: the output is the linear head of the embedding, nothing squashed after it
+    torch.testing.assert_close(logits, embedding @ model.head.weight.T + model.head.bias)
+    with torch.no_grad():
+        model.head.weight.zero_()
+        model.head.bias.fill_(3.0)
+        assert torch.equal(model(x), torch.full((2, 7), 3.0))  # a sigmoid would give 0.95
 
 
 def test_crnn_trains_a_step():

@@ -32,30 +32,10 @@ TIMEOUT_MS = 60_000
 
 
 def make_tiny_pack(models_dir: Path) -> None:
-    """A real cover pack: tiny CNN, random weights, every label above its threshold."""
-    from musictagger.ml import cover_cnn
-    from musictagger.ml.packs import save_pack
+    """A real cover pack: tiny CNN, random (seeded) weights, every label above its threshold."""
+    from tinypacks import make_cover_pack
 
-    params = {"n_labels": len(LABELS), "widths": [4, 8], "dropout": 0.0, "in_size": 32}
-    model = cover_cnn.build(params)
-    manifest = {
-        "name": "tiny-covers",
-        "version": "0.0.1",
-        "kind": "cover",
-        "labels": LABELS,
-        "label_space": "taxonomy",
-        "input": {
-            "size": 32,
-            "resize": "shorter_side_then_center_crop",
-            "mean": [0.5, 0.5, 0.5],
-            "std": [0.25, 0.25, 0.25],
-        },
-        "architecture": {"name": "cover_cnn", "params": params},
-        "thresholds": {label: 0.01 for label in LABELS},
-        "license": "CC0-1.0",
-        "description": "test pack",
-    }
-    save_pack(models_dir / "tiny-covers", manifest, model.state_dict(), "# Tiny covers\n\nA test pack.")
+    make_cover_pack(models_dir, labels=LABELS, name="tiny-covers", thresholds={label: 0.01 for label in LABELS})
 
 
 @pytest.fixture

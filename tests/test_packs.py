@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tinypacks
 import torch
 
 from musictagger.errors import DeviceError, PackError
@@ -37,25 +38,16 @@ TINY_PARAMS = {"n_labels": 3, "widths": [4, 8], "dropout": 0.1, "in_size": 32}
 
 
 def cover_manifest(name: str = "tiny-covers", version: str = "1.0.0") -> dict:
-    return {
-        "name": name,
-        "version": version,
-        "kind": "cover",
-        "labels": list(LABELS),
-        "label_space": "taxonomy",
-        "input": {
-            "size": 32,
-            "resize": "shorter_side_then_center_crop",
-            "mean": [0.5, 0.5, 0.5],
-            "std": [0.25, 0.25, 0.25],
-        },
-        "architecture": {"name": "cover_cnn", "params": dict(TINY_PARAMS)},
-        "thresholds": {"black-metal": 0.4},
-        "metrics": {"per_label_ap": {"black-metal": 0.8, "death-metal": None}},
-        "training": {"sources": ["test"], "counts": {"train": 0}, "seed": 0},
-        "license": "CC0-1.0",
-        "description": "A tiny test pack.",
-    }
+    return tinypacks.cover_manifest(
+        LABELS,
+        name=name,
+        version=version,
+        params=TINY_PARAMS,
+        thresholds={"black-metal": 0.4},
+        ap={"black-metal": 0.8, "death-metal": None},
+        training={"sources": ["test"], "counts": {"train": 0}, "seed": 0},
+        description="A tiny test pack.",
+    )
 
 
 def audio_manifest() -> dict:
@@ -84,8 +76,7 @@ def audio_manifest() -> dict:
 
 
 def tiny_model(seed: int = 0) -> torch.nn.Module:
-    torch.manual_seed(seed)
-    model = build_cover_cnn(TINY_PARAMS)
+    model = tinypacks.cover_model(len(LABELS), TINY_PARAMS, seed=seed)
     # Move BatchNorm statistics off their defaults so the round trip really carries buffers.
     with torch.no_grad():
         for m in model.modules():

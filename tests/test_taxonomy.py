@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from shared import shared_path
 
 from musictagger.errors import TaxonomyError
-from musictagger.paths import shared_data_dir
 from musictagger.taxonomy import Label, Taxonomy, map_free_tags, match_key, normalise
 
 # Band-level coverage reached on band_styles/metal_bands_2017.csv is 98.12 %; the margin leaves room
@@ -445,16 +445,9 @@ def test_import_pulls_in_neither_torch_nor_qt() -> None:
 # --------------------------------------------------------------------------- real shared data
 
 
-def _shared(relative: str) -> Path:
-    root = shared_data_dir()
-    if root is None or not (root / relative).is_file():
-        pytest.skip(f"shared data {relative} not available")
-    return root / relative
-
-
 @pytest.mark.shared
 def test_msd_top50_tags_map_honestly(tax: Taxonomy) -> None:
-    path = _shared("published_models/choi2016_crnn_msd/tags.txt")
+    path = shared_path("published_models/choi2016_crnn_msd/tags.txt")
     tags = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     mapped = map_free_tags(tags)
     assert list(mapped) == tags and len(tags) == 50
@@ -487,7 +480,7 @@ def test_msd_top50_tags_map_honestly(tax: Taxonomy) -> None:
 
 @pytest.mark.shared
 def test_band_style_coverage(tax: Taxonomy) -> None:
-    path = _shared("band_styles/metal_bands_2017.csv")
+    path = shared_path("band_styles/metal_bands_2017.csv")
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         column = "style" if "style" in (reader.fieldnames or []) else "styles"

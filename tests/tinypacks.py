@@ -1,13 +1,23 @@
-"""Tiny real model packs for tests: real architectures, real safetensors, biases set so that the
-outputs are known (a label the test wants suggested gets a high probability).
+"""Tiny real model packs for tests and benchmarks — the one place that builds them.
 
-``make_cover_pack(dest, {"black-metal": 4.0, "jazz": -4.0})`` builds a cover_cnn whose classifier
-weights are zero and whose biases are the given logits: whatever the cover, p = sigmoid(bias).
+Real architectures, real safetensors, written by ``save_pack`` (only the public pack API is used:
+``musictagger.ml.packs.save_pack``). Two kinds of weights:
+
+* ``logits`` given: the classifier's weights are zero and its biases are the given logits, so
+  whatever the input, p = sigmoid(logit) — ``make_cover_pack(dest, {"black-metal": 4.0, "jazz": -4.0})``
+  suggests Black Metal and never Jazz;
+* ``labels`` given instead: seeded random weights (outputs unknown but repeatable), as a stand-in
+  for a trained pack of that size (benchmarks pass bigger ``params`` and a real ``input``).
+
+``cover_manifest`` / ``audio_manifest`` / ``cover_model`` / ``audio_model`` are the pieces, for tests
+that check the manifest or the weights themselves.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 COVER_INPUT = {
     "size": 32,
@@ -32,71 +42,156 @@ AUDIO_INPUT = {
     "excerpts": {"count": 2, "positions": [0.25, 0.75]},
 }
 
+COVER_PARAMS = {"widths": [4, 8], "dropout": 0.0, "in_size": 32}
+AUDIO_PARAMS = {
+    "n_mels": 32,
+    "frames": 63,
+    "conv_widths": [4, 4, 4, 4],
+    "pools": [[2, 2], [2, 2], [2, 2], [2, 2]],
+    "gru_width": 4,
+    "dropout": 0.0,
+}
 
-def _manifest(name: str, kind: str, labels, arch: dict, inp: dict, ap: dict | None = None) -> dict:
+
+def manifest(
+    kind: str,
+    labels: Sequence[str],
+    *,
+    name: str,
+    version: str = "0.0.1",
+    architecture: str,
+    params: Mapping[str, Any],
+    input: Mapping[str, Any],
+    thresholds: Mapping[str, float] | None = None,
+    ap: Mapping[str, float | None] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A valid pack manifest; ``thresholds`` default to 0.5 and ``ap`` to 0.8 for every label;
+    ``extra`` keys are added (or replace the defaults: ``training=…``, ``description=…``)."""
+    labels = list(labels)
     return {
         "format_version": 1,
         "name": name,
-        "version": "0.0.1",
+        "version": version,
         "kind": kind,
-        "labels": list(labels),
+        "labels": labels,
         "label_space": "taxonomy",
-        "input": inp,
-        "architecture": arch,
-        "thresholds": {label: 0.5 for label in labels},
-        "metrics": {"per_label_ap": ap or {label: 0.8 for label in labels}},
+        "input": dict(input),
+        "architecture": {"name": architecture, "params": {**params, "n_labels": len(labels)}},
+        "thresholds": dict(thresholds) if thresholds is not None else {label: 0.5 for label in labels},
+        "metrics": {"per_label_ap": dict(ap) if ap is not None else {label: 0.8 for label in labels}},
         "training": {"source": "tests"},
         "license": "CC0-1.0",
         "description": "tiny test pack",
+        **extra,
     }
 
 
-def make_cover_pack(dest: Path, logits: dict[str, float], *, name: str = "tiny-cover", ap: dict | None = None):
+def cover_manifest(
+    labels: Sequence[str],
+    *,
+    name: str = "tiny-cover",
+    params: Mapping[str, Any] = COVER_PARAMS,
+    input: Mapping[str, Any] = COVER_INPUT,
+    **kw: Any,
+) -> dict[str, Any]:
+    return manifest("cover", labels, name=name, architecture="cover_cnn", params=params, input=input, **kw)
+
+
+def audio_manifest(
+    labels: Sequence[str],
+    *,
+    name: str = "tiny-audio",
+    params: Mapping[str, Any] = AUDIO_PARAMS,
+    input: Mapping[str, Any] = AUDIO_INPUT,
+    **kw: Any,
+) -> dict[str, Any]:
+    return manifest("audio", labels, name=name, architecture="crnn", params=params, input=input, **kw)
+
+
+def _set_logits(model: Any, logits: Sequence[float] | None) -> Any:
+    import torch
+
+    if logits is not None:
+        last = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
+        with torch.no_grad():
+            last.weight.zero_()
+            last.bias.copy_(torch.tensor(list(logits), dtype=last.bias.dtype))
+    return model
+
+
+def cover_model(
+    n_labels: int, params: Mapping[str, Any] = COVER_PARAMS, *, logits: Sequence[float] | None = None, seed: int = 0
+) -> Any:
+    """A real ``cover_cnn`` (seeded), its classifier set to ``logits`` when given."""
     import torch
 
     from musictagger.ml.cover_cnn import build
-    from musictagger.ml.packs import save_pack
 
-    labels = list(logits)
-    params = {"n_labels": len(labels), "widths": [4, 8], "dropout": 0.0, "in_size": 32}
-    torch.manual_seed(0)
-    model = build(params)
-    with torch.no_grad():
-        model.classifier.weight.zero_()
-        model.classifier.bias.copy_(torch.tensor([logits[k] for k in labels]))
-    return save_pack(
-        dest / name,
-        _manifest(name, "cover", labels, {"name": "cover_cnn", "params": params}, COVER_INPUT, ap),
-        model.state_dict(),
-        "# tiny cover test pack\n",
-    )
+    torch.manual_seed(seed)
+    return _set_logits(build({**params, "n_labels": n_labels}), logits)
 
 
-def make_audio_pack(dest: Path, logits: dict[str, float], *, name: str = "tiny-audio", ap: dict | None = None):
+def audio_model(
+    n_labels: int, params: Mapping[str, Any] = AUDIO_PARAMS, *, logits: Sequence[float] | None = None, seed: int = 0
+) -> Any:
+    """A real ``crnn`` (seeded), its head set to ``logits`` when given."""
     import torch
 
     from musictagger.ml.crnn import build
+
+    torch.manual_seed(seed)
+    return _set_logits(build({**params, "n_labels": n_labels}), logits)
+
+
+def _labels_and_logits(
+    logits: Mapping[str, float] | None, labels: Sequence[str] | None
+) -> tuple[list[str], list[float] | None]:
+    if (logits is None) == (labels is None):
+        raise TypeError("give either logits (known outputs) or labels (random weights)")
+    if logits is not None:
+        return list(logits), list(logits.values())
+    assert labels is not None
+    return list(labels), None
+
+
+def make_cover_pack(
+    dest: Path,
+    logits: Mapping[str, float] | None = None,
+    *,
+    labels: Sequence[str] | None = None,
+    name: str = "tiny-cover",
+    params: Mapping[str, Any] = COVER_PARAMS,
+    seed: int = 0,
+    card: str = "# tiny cover test pack\n",
+    **manifest_kw: Any,
+) -> Any:
+    """Save a cover pack as ``dest/name``; returns the ``ModelPack``."""
     from musictagger.ml.packs import save_pack
 
-    labels = list(logits)
-    params = {
-        "n_labels": len(labels),
-        "n_mels": 32,
-        "frames": 63,
-        "conv_widths": [4, 4, 4, 4],
-        "pools": [[2, 2], [2, 2], [2, 2], [2, 2]],
-        "gru_width": 4,
-        "dropout": 0.0,
-    }
-    torch.manual_seed(0)
-    model = build(params)
-    last = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
-    with torch.no_grad():
-        last.weight.zero_()
-        last.bias.copy_(torch.tensor([logits[k] for k in labels]))
+    names, values = _labels_and_logits(logits, labels)
+    model = cover_model(len(names), params, logits=values, seed=seed)
     return save_pack(
-        dest / name,
-        _manifest(name, "audio", labels, {"name": "crnn", "params": params}, AUDIO_INPUT, ap),
-        model.state_dict(),
-        "# tiny audio test pack\n",
+        dest / name, cover_manifest(names, name=name, params=params, **manifest_kw), model.state_dict(), card
+    )
+
+
+def make_audio_pack(
+    dest: Path,
+    logits: Mapping[str, float] | None = None,
+    *,
+    labels: Sequence[str] | None = None,
+    name: str = "tiny-audio",
+    params: Mapping[str, Any] = AUDIO_PARAMS,
+    seed: int = 0,
+    card: str = "# tiny audio test pack\n",
+    **manifest_kw: Any,
+) -> Any:
+    """Save an audio pack as ``dest/name``; returns the ``ModelPack``."""
+    from musictagger.ml.packs import save_pack
+
+    names, values = _labels_and_logits(logits, labels)
+    model = audio_model(len(names), params, logits=values, seed=seed)
+    return save_pack(
+        dest / name, audio_manifest(names, name=name, params=params, **manifest_kw), model.state_dict(), card
     )
