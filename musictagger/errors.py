@@ -1,9 +1,40 @@
-"""Our own exception types. Library errors (mutagen, OSError, PIL, soundfile, av…) are
-translated into these at the boundary, with one clear message per file."""
+"""Our own exception types, and :class:`FileProblem`, the one shape of a per-file problem.
+
+Library errors (mutagen, OSError, PIL, soundfile, av…) are translated into these at the boundary,
+with one clear message per file."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A file (or folder) a run could not use or write, with a message for a person.
+
+    The one type for a per-file problem everywhere: scan errors and warnings, suggest errors, the
+    watcher's and the batch's, a failed write (:attr:`musictagger.journal.FileOutcome.problem`), the
+    GUI's Errors panel. A run reports it and goes on; :class:`FileError` is the exception that
+    carries one (:meth:`FileError.problem`).
+
+    ``to_json()`` is the ``{"path", "message"}`` object of every ``--json`` "errors"/"warnings"
+    list (a public contract). It unpacks as ``(path, message)``, the tuple it replaced, so code
+    not yet converted (``ml/``, ``training/``) reads it unchanged.
+    """
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((self.path, self.message))
+
+    def to_json(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
 
 
 class MusictaggerError(Exception):
@@ -17,6 +48,9 @@ class FileError(MusictaggerError):
         self.path = os.fspath(path)
         self.message = message
         super().__init__(f"{self.path}: {message}")
+
+    def problem(self) -> FileProblem:
+        return FileProblem(self.path, self.message)
 
 
 class UnsupportedFormat(FileError):

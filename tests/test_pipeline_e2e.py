@@ -159,7 +159,7 @@ def test_a_track_that_vanished_after_the_scan_is_a_per_file_error(library, packs
     suggester = Suggester(select_packs(names=["tiny-cover", "tiny-audio"]), cfg, device="cpu")
     results = {r.album: r for r in suggester.run(albums)}
     r = results["A Blaze"]
-    assert [p for p, _ in r.errors] == [gone] and "not found" in r.errors[0][1]
+    assert [e.path for e in r.errors] == [gone] and "not found" in r.errors[0].message
     assert set(r.track_scores) == {t.path for t in blaze.tracks} - {gone}
     assert any(s.name == "Black Metal" for s in r.suggestions)  # the rest of the album still counts
     assert results["Single"].errors == []

@@ -68,14 +68,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     with Index() as index, progress_bar(args) as bar:
         result = scan(args.roots, index=index, config=cfg, progress=bar)
-    errors = [(e.path, e.message) for e in result.errors]
-    warnings = [(w.path, w.message) for w in result.warnings]
+    errors, warnings = result.errors, result.warnings
     if args.json:
         emit_json(
             {
                 "albums": [album_to_json(a) for a in result.albums],
-                "errors": [{"path": p, "message": m} for p, m in errors],
-                "warnings": [{"path": p, "message": m} for p, m in warnings],
+                "errors": [e.to_json() for e in errors],
+                "warnings": [w.to_json() for w in warnings],
             }
         )
     else:
@@ -106,7 +105,7 @@ def _tags_to_json(t) -> dict:
 
 
 def cmd_tags(args: argparse.Namespace) -> int:
-    from musictagger.errors import FileError
+    from musictagger.errors import FileError, FileProblem
     from musictagger.tags import read_tags
 
     cfg = config_from_args(args)
@@ -115,10 +114,10 @@ def cmd_tags(args: argparse.Namespace) -> int:
         try:
             out.append(read_tags(path, cfg.tags))
         except FileError as exc:
-            errors.append((exc.path, exc.message))
-    warnings = [(t.path, problem) for t in out for problem in t.problems]
+            errors.append(exc.problem())
+    warnings = [FileProblem(t.path, problem) for t in out for problem in t.problems]
     if args.json:
-        emit_json({"files": [_tags_to_json(t) for t in out], "errors": [{"path": p, "message": m} for p, m in errors]})
+        emit_json({"files": [_tags_to_json(t) for t in out], "errors": [e.to_json() for e in errors]})
     else:
         for t in out:
             print(shown(t.path))
@@ -173,8 +172,6 @@ def cmd_set_genres(args: argparse.Namespace) -> int:
     # can go stale): a genre another program adds meanwhile is kept.
     edit = GenreEdit(t.field, tuple(genres), t.mode, t.max_genres)
     changes = [FileChange(os.path.abspath(path), edit=edit) for path in args.files]
-    errors: list[tuple[str, str]] = []
-
     with Journal() as journal, progress_bar(args) as bar:
         result = journal.apply(
             changes,
@@ -184,7 +181,7 @@ def cmd_set_genres(args: argparse.Namespace) -> int:
             progress=bar,
             meta={"genres": genres, "mode": t.mode, "field": t.field},
         )
-    errors += [(o.path, o.message) for o in result.outcomes if not o.ok]
+    errors = [o.problem for o in result.outcomes if o.problem is not None]
     if args.json:
         emit_json(
             {
@@ -194,7 +191,7 @@ def cmd_set_genres(args: argparse.Namespace) -> int:
                     {"path": o.path, "ok": o.ok, "changed": o.changed, "old": o.old, "new": o.new, "message": o.message}
                     for o in result.outcomes
                 ],
-                "errors": [{"path": p, "message": m} for p, m in errors],
+                "errors": [e.to_json() for e in errors],
             }
         )
     else:
@@ -247,7 +244,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     with Journal() as journal, progress_bar(args) as bar:
         result = journal.undo(args.run_id, config=cfg.tags, progress=bar)
-    errors = [(o.path, o.message) for o in result.outcomes if not o.ok]
+    errors = [o.problem for o in result.outcomes if o.problem is not None]
     if args.json:
         emit_json(
             {

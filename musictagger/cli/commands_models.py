@@ -130,7 +130,7 @@ def _result_json(r) -> dict:
             "audio": {_name(k): round(v, 4) for k, v in sorted(r.audio_scores.items())},
         },
         "cached": r.cached,
-        "errors": [{"path": p, "message": m} for p, m in r.errors],
+        "errors": [e.to_json() for e in r.errors],
     }
 
 
@@ -153,14 +153,14 @@ def _explain(s) -> str:
 def cmd_suggest(args: argparse.Namespace) -> int:
     cfg, scanned, suggester = _prepare(args)
     results = _run(args, suggester, scanned.albums)
-    errors = [(e.path, e.message) for e in scanned.errors] + [e for r in results for e in r.errors]
+    errors = scanned.errors + [e for r in results for e in r.errors]
     if args.json:
         emit_json(
             {
                 "device": suggester.device_name,
                 "packs": [p.to_json() for p in suggester.pack_infos],
                 "albums": [_result_json(r) for r in results],
-                "errors": [{"path": p, "message": m} for p, m in errors],
+                "errors": [e.to_json() for e in errors],
                 "problems": list(args.pack_problems),
             }
         )
@@ -191,7 +191,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     cfg, scanned, suggester = _prepare(args)
     t = cfg.tags
     min_conf = cfg.inference.min_confidence
-    errors = [(e.path, e.message) for e in scanned.errors]
+    errors = list(scanned.errors)
     by_key = {a.key: a for a in scanned.albums}
     summary = None
     with Journal() as journal, progress_bar(args) as bar:
@@ -212,7 +212,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
                     yield from album_changes(by_key[r.key], labels, t, prov=provenance(r, labels, suggester.pack_infos))
 
             result = journal.apply(changes(), kind="apply", config=t, dry_run=True)
-            errors += [(o.path, o.message) for o in result.outcomes if not o.ok]
+            errors += [o.problem for o in result.outcomes if o.problem is not None]
     if args.json:
         emit_json(
             {
@@ -232,7 +232,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
                     }
                     for o in result.outcomes
                 ],
-                "errors": [{"path": p, "message": m} for p, m in errors],
+                "errors": [e.to_json() for e in errors],
             }
         )
     else:

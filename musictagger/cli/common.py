@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from musictagger.cli import shown
 from musictagger.cli.progressbar import ProgressBar
 from musictagger.config import Config, load_config
+from musictagger.errors import FileProblem
 
 
 def non_negative_int(text: str) -> int:
@@ -68,7 +69,7 @@ def progress_bar(args: argparse.Namespace) -> Iterator[ProgressBar]:
         bar.close()
 
 
-def print_error_summary(errors: Sequence[tuple[str, str]], what: str = "files") -> None:
+def print_error_summary(errors: Sequence[FileProblem | tuple[str, str]], what: str = "files") -> None:
     """Per-file errors, at most 20 listed, then a count line, on stderr."""
     if not errors:
         return
@@ -79,7 +80,7 @@ def print_error_summary(errors: Sequence[tuple[str, str]], what: str = "files") 
         print(f"  … and {len(errors) - 20} more (use --json for the full list)", file=sys.stderr)
 
 
-def print_warning_summary(warnings: Sequence[tuple[str, str]]) -> None:
+def print_warning_summary(warnings: Sequence[FileProblem | tuple[str, str]]) -> None:
     """Per-file notes that did not fail anything (a corrupt picture ignored…), on stderr."""
     if not warnings:
         return

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from musictagger.errors import FileProblem
+
 # Run kinds written by the journal itself; callers name their own (``"set-genres"``, ``"watch"``…).
 UNDO = "undo"
 
@@ -91,6 +93,11 @@ class FileOutcome:
     new: dict[str, list[str]] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     changed: bool = False
+
+    @property
+    def problem(self) -> FileProblem | None:
+        """The file's problem when it failed (``message`` says why), else None."""
+        return None if self.ok else FileProblem(self.path, self.message)
 
 
 @dataclass

@@ -39,7 +39,8 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 
-from musictagger.library.model import COVER_EMBEDDED, COVER_FOLDER, COVER_NONE, Album, ScanError, Track
+from musictagger.errors import FileProblem
+from musictagger.library.model import COVER_EMBEDDED, COVER_FOLDER, COVER_NONE, Album, Track
 from musictagger.library.walk import best_folder_image, list_folder_images
 
 # A folder that is only a disc marker: "CD1", "cd 2", "Disc 03", "disk_1", "CD1 - Live".
@@ -102,7 +103,7 @@ def _grouping_artists(tracks: list[Track]) -> list[str | None]:
 
 
 def group_albums(
-    tracks: Iterable[Track], folder_images: Mapping[str, list[str]], warnings: list[ScanError] | None = None
+    tracks: Iterable[Track], folder_images: Mapping[str, list[str]], warnings: list[FileProblem] | None = None
 ) -> list[Album]:
     """Group ``tracks`` into albums (sorted by album artist, year, album; tracks by disc, track,
     path). ``folder_images`` maps every folder the walk listed to the cover-candidate image names
@@ -141,7 +142,7 @@ def _make_album(
     folders: list[str],
     folder_images: Mapping[str, list[str]],
     albums_per_folder: Counter[str],
-    warnings: list[ScanError] | None = None,
+    warnings: list[FileProblem] | None = None,
 ) -> Album:
     tracks = sorted((t for t, _ in members), key=lambda t: (t.disc or 0, t.track or 0, t.path))
     folder = folders[0] if len(folders) == 1 else os.path.commonpath(folders)
@@ -167,7 +168,7 @@ def _folder_cover(
     track_folders: list[str],
     folder_images: Mapping[str, list[str]],
     albums_per_folder: Counter[str],
-    warnings: list[ScanError] | None = None,
+    warnings: list[FileProblem] | None = None,
 ) -> str | None:
     # The tracks' own folders first, then the parent of disc folders (Album/CD1 -> Album).
     candidates = track_folders + [os.path.dirname(f) for f in track_folders if is_disc_folder(f)]

@@ -10,6 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from musictagger.errors import FileProblem
+
 VARIOUS_ARTISTS = "Various Artists"
 UNKNOWN_ARTIST = "Unknown Artist"
 
@@ -104,28 +106,21 @@ class Album:
         return (self.artist.casefold(), self.year or 0, (self.album or "").casefold(), self.folder)
 
 
-@dataclass(frozen=True)
-class ScanError:
-    """A file or folder the scan could not use, with a message for a person."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+#: A file or folder the scan could not use: the former name of :class:`musictagger.errors.FileProblem`.
+ScanError = FileProblem
 
 
 @dataclass
 class ScanResult:
     albums: list[Album]
-    errors: list[ScanError]
+    errors: list[FileProblem]
     files_seen: int  # candidate audio files found by extension
     files_read: int  # files whose header and tags were read in this scan
     files_cached: int  # files served unchanged from the index
     elapsed_s: float
     # Per-file notes that did not stop a file being used: a corrupt embedded picture ignored, a
     # folder image that is not an image… (``scan --json`` "warnings").
-    warnings: list[ScanError] = field(default_factory=list)
+    warnings: list[FileProblem] = field(default_factory=list)
 
     @property
     def tracks(self) -> list[Track]:

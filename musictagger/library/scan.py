@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from musictagger.config import Config, TagsConfig
-from musictagger.errors import FileError, describe_os_error
+from musictagger.errors import FileError, FileProblem, describe_os_error
 from musictagger.files import open_regular
 from musictagger.library.albums import group_albums
 from musictagger.library.index import FileRecord, Index, decode_tags, prefix_bounds
-from musictagger.library.model import COVER_EMBEDDED, COVER_FOLDER, Album, ScanError, ScanResult, Track
+from musictagger.library.model import COVER_EMBEDDED, COVER_FOLDER, Album, ScanResult, Track
 from musictagger.library.walk import FoundFile, walk_library
 from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
 from musictagger.tags import AUDIO_EXTENSIONS, read_tags
@@ -109,7 +109,7 @@ def _scan(
                     index.put_files(pending)
                     pending.clear()
             if record.error is not None:
-                errors.append(ScanError(found.path, record.error))
+                errors.append(FileProblem(found.path, record.error))
             else:
                 good.append(record)
             tracker.advance(current=found.path)
@@ -124,7 +124,9 @@ def _scan(
 
     decoded = decode_tags(good)
     tracks = [track_from_record(r, data) for r, data in zip(good, decoded)]
-    warnings = [ScanError(r.path, problem) for r, data in zip(good, decoded) for problem in data.get("problems") or ()]
+    warnings = [
+        FileProblem(r.path, problem) for r, data in zip(good, decoded) for problem in data.get("problems") or ()
+    ]
     albums = group_albums(tracks, listing.images, warnings)
     errors.sort(key=lambda e: e.path)
     warnings.sort(key=lambda e: e.path)

@@ -3,7 +3,7 @@
 One ``os.scandir`` per folder gives names and entry types without extra system calls; only
 candidate audio files are stat'ed (their size, mtime and ctime drive the incremental index).
 
-Safety rules, each a per-path :class:`ScanError` rather than a crash:
+Safety rules, each a per-path :class:`FileProblem` rather than a crash:
 
 * unreadable or vanished folders and roots ("permission denied", "file not found…");
 * broken symbolic links (to a file with an audio extension, or without any extension, since that
@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from musictagger.errors import describe_os_error
-from musictagger.library.model import ScanError
+from musictagger.errors import FileProblem, describe_os_error
 from musictagger.progress import CancelToken
 
 # Temp files written by our own atomic tag writer (".<name>.musictagger-<random>.tmp"): a scan
@@ -73,7 +72,7 @@ class Listing:
     """What a walk found."""
 
     files: list[FoundFile] = field(default_factory=list)
-    errors: list[ScanError] = field(default_factory=list)
+    errors: list[FileProblem] = field(default_factory=list)
     # Every folder listed -> names of the cover-candidate images in it (see COVER_NAME_RE).
     images: dict[str, list[str]] = field(default_factory=dict)
     # Folders (and roots) that could not be listed: index rows below them are kept, not dropped.
@@ -111,12 +110,12 @@ def walk_library(
     for root in roots:
         path = os.path.abspath(os.fspath(root))
         if not _utf8_ok(path):
-            listing.errors.append(ScanError(path, NOT_UTF8))
+            listing.errors.append(FileProblem(path, NOT_UTF8))
             continue
         try:
             st = os.stat(path)
         except OSError as exc:
-            listing.errors.append(ScanError(path, describe_os_error(exc)))
+            listing.errors.append(FileProblem(path, describe_os_error(exc)))
             listing.unreadable.append(path)
             continue
         if stat.S_ISDIR(st.st_mode):
@@ -124,7 +123,7 @@ def walk_library(
         elif stat.S_ISREG(st.st_mode) and os.path.splitext(path)[1].lower() in extensions:
             listing.files.append(FoundFile(path, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
         else:
-            listing.errors.append(ScanError(path, "not a folder or an audio file"))
+            listing.errors.append(FileProblem(path, "not a folder or an audio file"))
     # Pop from the end: reverse so roots are walked in the order given.
     real_dirs.reverse()
 
@@ -155,7 +154,7 @@ def _list_folder(
         with os.scandir(folder) as it:
             entries = list(it)
     except OSError as exc:
-        listing.errors.append(ScanError(folder, f"cannot read folder: {describe_os_error(exc)}"))
+        listing.errors.append(FileProblem(folder, f"cannot read folder: {describe_os_error(exc)}"))
         listing.unreadable.append(folder)
         return
 
@@ -167,7 +166,7 @@ def _list_folder(
         if name[0] == "." and (skip_hidden or TEMP_FILE_RE.match(name)):
             continue
         if not all_utf8 and not _utf8_ok(name):
-            listing.errors.append(ScanError(entry.path, NOT_UTF8))
+            listing.errors.append(FileProblem(entry.path, NOT_UTF8))
             continue
         try:
             is_link = entry.is_symlink()
@@ -181,7 +180,7 @@ def _list_folder(
             if ext in extensions:
                 st = entry.stat()  # follows links: the target's size and times
                 if not stat.S_ISREG(st.st_mode):
-                    listing.errors.append(ScanError(entry.path, "not a regular file"))
+                    listing.errors.append(FileProblem(entry.path, "not a regular file"))
                     continue
                 listing.files.append(FoundFile(entry.path, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
             elif is_link and not ext:
@@ -193,10 +192,10 @@ def _list_folder(
                 message = _broken_link_message(entry.path, exc)
             else:
                 message = describe_os_error(exc)
-            listing.errors.append(ScanError(entry.path, message))
+            listing.errors.append(FileProblem(entry.path, message))
 
 
-def best_folder_image(folder: str, names: Sequence[str], warnings: list[ScanError] | None = None) -> str | None:
+def best_folder_image(folder: str, names: Sequence[str], warnings: list[FileProblem] | None = None) -> str | None:
     """The preferred cover image among ``names`` in ``folder``: by name rank (cover > folder >
     front > albumart*), then the largest file (AlbumArt_…_Large.jpg beats …_Small.jpg).
 
@@ -216,12 +215,12 @@ def best_folder_image(folder: str, names: Sequence[str], warnings: list[ScanErro
             head = read_head(path, 32) if size > 0 else b""
         except OSError as exc:
             if warnings is not None:
-                warnings.append(ScanError(path, f"folder image not used: {describe_os_error(exc)}"))
+                warnings.append(FileProblem(path, f"folder image not used: {describe_os_error(exc)}"))
             continue  # vanished or unreadable since the walk: not a usable cover
         if picture_mime(head + bytes(32)) is None:
             if warnings is not None:
                 what = "it is empty" if size == 0 else "its content is not an image (JPEG, PNG, GIF, WebP, BMP)"
-                warnings.append(ScanError(path, f"folder image not used as a cover: {what}"))
+                warnings.append(FileProblem(path, f"folder image not used as a cover: {what}"))
             continue
         ranked.append((rank, -size, name))
     return os.path.join(folder, min(ranked)[2]) if ranked else None

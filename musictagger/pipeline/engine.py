@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from musictagger.config import Config
-from musictagger.errors import FileError, MusictaggerError
+from musictagger.errors import FileError, FileProblem, MusictaggerError
 from musictagger.pipeline.cache import ResultCache, file_key
 from musictagger.pipeline.fusion import SourceView, fuse, mean_probs, to_taxonomy
 from musictagger.pipeline.types import AlbumSuggestions, PackInfo
@@ -60,7 +60,7 @@ class _AlbumWork:
     audio_todo: dict[str, dict[tuple[Any, ...], list[_Loaded]]] = field(default_factory=dict)
     cover_probs: dict[str, list[float]] = field(default_factory=dict)  # pack key -> probs
     track_probs: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # pack key -> path -> probs
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[FileProblem] = field(default_factory=list)
     # Filled by the decode workers: pack key -> preprocessed cover; (path, spec) -> excerpts.
     decoded_cover: dict[str, Any] = field(default_factory=dict)
     decoded_audio: dict[tuple[str, tuple[Any, ...]], list[Any]] = field(default_factory=dict)
@@ -343,13 +343,13 @@ class Suggester:
                     f.cancel()
 
 
-def _error_row(exc: Exception, path: str) -> tuple[str, str]:
-    """(path, message) for the run's error list; our errors carry their own path and message."""
+def _error_row(exc: Exception, path: str) -> FileProblem:
+    """The problem for the run's error list; our errors carry their own path and message."""
     if isinstance(exc, FileError):
-        return exc.path, exc.message
+        return exc.problem()
     if isinstance(exc, MusictaggerError):
-        return path, str(exc)
-    return path, f"unexpected error while reading: {type(exc).__name__}: {exc}"
+        return FileProblem(path, str(exc))
+    return FileProblem(path, f"unexpected error while reading: {type(exc).__name__}: {exc}")
 
 
 def _album_label(album: Album) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from musictagger.errors import FileProblem
+
 
 @dataclass(frozen=True)
 class PackInfo:
@@ -68,7 +70,7 @@ class AlbumSuggestions:
     audio_scores: dict[str, float] = field(default_factory=dict)
     # Per track path, its audio probabilities (taxonomy ids).
     track_scores: dict[str, dict[str, float]] = field(default_factory=dict)
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    errors: list[FileProblem] = field(default_factory=list)
     cached: bool = False  # every model output came from the cache
 
     def labels(self, min_confidence: float = 0.0, include_implied: bool = True) -> list[str]:

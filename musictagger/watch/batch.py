@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from musictagger import faults
 from musictagger.config import Config
+from musictagger.errors import FileProblem
 from musictagger.progress import CancelToken, ProgressCallback
 from musictagger.watch.state import WatchState
 
@@ -63,7 +64,7 @@ class BatchSummary:
     run: RunResult | None = None
     elapsed_s: float = 0.0
     cancelled: bool = False
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[FileProblem] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -144,7 +145,7 @@ def run_batch(
     failed_paths = {o.path for o in run.outcomes if not o.ok}
     changed_paths = {o.path for o in run.outcomes if o.ok and o.changed}
     summary.files_changed = len(changed_paths)
-    summary.errors.extend((o.path, o.message) for o in run.outcomes if not o.ok)
+    summary.errors.extend(o.problem for o in run.outcomes if o.problem is not None)
     for key, paths in album_paths.items():
         if paths & failed_paths:
             summary.albums_failed += 1

@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from musictagger.errors import FileProblem
 from musictagger.watch.state import WatchState, folder_signature, is_our_temp
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class FolderWatcher:
         self._watches: dict[str, ObservedWatch] = {}
         self._threads: list[threading.Thread] = []
         self.processed: list[str] = []  # folders handed to ``process``, in order (for status/tests)
-        self.errors: list[tuple[str, str]] = []
+        self.errors: list[FileProblem] = []
 
     # ------------------------------------------------------------------ life cycle
     def start(self) -> FolderWatcher:
@@ -154,7 +155,7 @@ class FolderWatcher:
         try:
             self._watches[root] = self._observer.schedule(Handler(), root, recursive=True)
         except OSError as exc:
-            self.errors.append((root, f"cannot watch: {exc.strerror or exc}"))
+            self.errors.append(FileProblem(root, f"cannot watch: {exc.strerror or exc}"))
             return
         self._catch_up(root)
 
@@ -265,7 +266,7 @@ class FolderWatcher:
                 self.process(folder)
             except Exception as exc:  # one bad album never stops the watcher
                 log.exception("processing %s failed", folder)
-                self.errors.append((folder, str(exc)))
+                self.errors.append(FileProblem(folder, str(exc)))
             finally:
                 with self._lock:
                     self._queued.discard(folder)
