@@ -46,9 +46,9 @@ def references(published):
 
 
 def test_pack_describes_the_model(pack):
-    assert pack.name == "choi2016-msd" and pack.manifest["kind"] == "audio"
+    assert pack.name == "choi2016-msd" and pack.kind == "audio"
     assert pack.labels == list(choi2016.TAGS) and len(pack.labels) == 50
-    assert pack.manifest["license"] == "MIT" and pack.manifest["label_space"] == "free"
+    assert pack.license == "MIT" and pack.label_space == "free"
     assert pack.architecture["params"]["output"] == "logits"
     assert pack.label_map["heavy metal"] == ["heavy-metal"] and "sexy" not in pack.label_map
     card = pack.model_card()

@@ -369,6 +369,8 @@ def test_registry_covers_the_agreed_architectures():
         "cover_cnn": ("musictagger.ml.cover_cnn", "build"),
         "crnn": ("musictagger.ml.crnn", "build"),
         "choi2016_crnn": ("musictagger.ml.crnn", "build_choi2016"),
+        "cover_head": ("musictagger.ml.heads", "build_cover_head"),
+        "musicnn_tagger": ("musictagger.ml.heads", "build_musicnn_tagger"),
     }
 
 

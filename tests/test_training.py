@@ -225,7 +225,7 @@ def test_thresholds_are_calibrated_on_validation(cover_report):
     from musictagger.ml.packs import load_pack
 
     pack = load_pack(cover_report.pack_path)
-    th = pack.manifest["thresholds"]
+    th = pack.manifest.thresholds
     assert set(th) == set(pack.labels)
     assert all(0.0 < v < 1.0 for v in th.values())
     assert any(abs(v - 0.5) > 1e-6 for v in th.values())  # tuned, not the fallback

@@ -340,13 +340,15 @@ def cmd_models_info(args: argparse.Namespace) -> int:
 
     p = find_pack(args.name)
     if args.json:
-        emit_json({"name": p.name, "path": str(p.path), "bundled": p.bundled, "manifest": p.manifest})
+        emit_json({"name": p.name, "path": str(p.path), "bundled": p.bundled, "manifest": p.manifest.to_dict()})
         return EXIT_OK
     m = p.manifest
     print(f"{p.name} {p.version} ({p.kind}, {'bundled' if p.bundled else 'user'})  {p.path}")
-    print(f"  architecture: {p.architecture.get('name')}  labels: {len(p.labels)}  licence: {m.get('license', '?')}")
-    if m.get("description"):
-        print(f"  {m['description']}")
+    print(f"  architecture: {p.architecture.get('name')}  labels: {len(p.labels)}  licence: {m.license}")
+    if m.backbone is not None:
+        print(f"  backbone: {m.backbone.name} (sha256 {m.backbone.sha256[:12]}…)")
+    if m.description:
+        print(f"  {m.description}")
     print()
     print(p.model_card())
     return EXIT_OK

@@ -143,3 +143,14 @@ class MelSpectrogram(nn.Module):
             floor = db.amax(dim=(1, 2), keepdim=True) - self.top_db
             db = torch.maximum(db, floor)
         return db.unsqueeze(1)
+
+
+def build_frontend(spec: Mapping[str, Any]) -> nn.Module:
+    """The front end a pack's ``input`` spec names: ``"mel_db"`` (default) or ``"musicnn"``."""
+    if spec.get("frontend", "mel_db") == "musicnn":
+        from musictagger.ml.musicnn import MusicnnFrontend
+
+        return MusicnnFrontend(
+            int(spec["sample_rate"]), int(spec["n_fft"]), int(spec["hop_length"]), int(spec["n_mels"])
+        )
+    return MelSpectrogram.from_spec(spec)

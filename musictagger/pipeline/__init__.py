@@ -25,6 +25,8 @@ def select_packs(
 
     ``names`` (``--models a,b`` or paths) wins; otherwise ``spec`` from the config: "bundled",
     "user", "both" (user packs shadow a bundled pack of the same name and kind), or a comma list.
+    Bundled packs a newer one replaced (manifest ``"default": false``, e.g. covers-v1) run only
+    when named.
 
     Pack folders that were refused (tampered, incomplete, not a pack…) are not silent: one line
     each is appended to ``problems``, including when a refused user pack of a requested name
@@ -51,6 +53,7 @@ def select_packs(
     )
     problems.extend(str(exc) for exc in refused)
     chosen: dict[tuple[str, str], ModelPack] = {}
+    packs = [p for p in packs if p.manifest.default or not p.bundled]
     for p in packs:  # user packs win over bundled ones of the same name
         k = (p.name, p.kind)
         if k not in chosen or (chosen[k].bundled and not p.bundled):

@@ -39,14 +39,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def pack_key(pack: ModelPack) -> str:
-    return f"{pack.name}@{pack.version}#{str(pack.manifest.get('sha256', ''))[:16]}"
+    return f"{pack.name}@{pack.version}#{pack.sha256[:16]}"
 
 
 @dataclass
 class _Loaded:
     pack: ModelPack
     model: Any
-    frontend: Any = None  # audio: MelSpectrogram module
+    frontend: Any = None  # audio: the pack's front end (ml.frontend.build_frontend)
     key: str = ""
     spec_key: tuple[Any, ...] = ()  # audio: (sample_rate, clip_seconds, count, positions)
 
@@ -118,10 +118,10 @@ class Suggester:
             model = pack.load_model(device)
             item = _Loaded(pack, model, key=pack_key(pack))
             if pack.kind == "audio":
-                from musictagger.ml.frontend import MelSpectrogram
+                from musictagger.ml.frontend import build_frontend
 
                 spec = pack.input
-                item.frontend = MelSpectrogram.from_spec(spec).to(device).eval()
+                item.frontend = build_frontend(spec).to(device).eval()
                 ex = spec.get("excerpts", {}) or {}
                 item.spec_key = (
                     int(spec["sample_rate"]),

@@ -105,9 +105,9 @@ def run_pack(
     frontend = policy = None
     if pack.kind == "audio":
         from musictagger.audio import ExcerptPolicy
-        from musictagger.ml.frontend import MelSpectrogram
+        from musictagger.ml.frontend import build_frontend
 
-        frontend = MelSpectrogram.from_spec(pack.input).to(dev).eval()
+        frontend = build_frontend(pack.input).to(dev).eval()
         policy = ExcerptPolicy.from_spec(pack.input)
     for i, item in enumerate(items):
         if cancel is not None:

@@ -207,11 +207,11 @@ class AudioFeed:
 
     # -------------------------------------------------------------- teacher
     def _setup_teacher(self, teacher: ModelPack) -> None:
-        from musictagger.ml.frontend import MelSpectrogram
+        from musictagger.ml.frontend import build_frontend
 
         self.t_model = teacher.load_model(self.device)
         self.t_spec = teacher.input
-        self.t_frontend = MelSpectrogram.from_spec(self.t_spec).to(self.device).eval()
+        self.t_frontend = build_frontend(self.t_spec).to(self.device).eval()
         self.t_sr = int(self.t_spec["sample_rate"])
         n_out = len(teacher.labels)
         # Column j of our labels takes the max over the teacher outputs mapped to it.
