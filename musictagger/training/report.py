@@ -82,6 +82,18 @@ def headline_lines(metrics: dict[str, Any]) -> list[str]:
 
 def _split_line(d: dict[str, Any]) -> str:
     how = f"(seed {d.get('seed')}, validation share {d.get('val_fraction')})"
+    if d.get("split") == "artist-kfold":
+        return (
+            f"- Evaluation: {d.get('folds')}-fold cross-validation grouped by artist ({d.get('train_artists', 0)} "
+            f"artists, seed {d.get('seed')}): every figure below is out-of-fold — each item scored by a head "
+            "fitted without its artist — and thresholds are calibrated on those predictions; the pack's own head "
+            "is then fitted on every item."
+        )
+    if d.get("split") == "calibration":
+        return (
+            f"- Calibration: {d.get('items', 0)} labelled tracks measured with the published weights (no training "
+            "by musictagger); thresholds and figures come from them."
+        )
     if d.get("split", "artist") == "random":
         return (
             f"- Split: at random by item — {d.get('train_artists', 0)} training artists, {d.get('val_artists', 0)} "
@@ -109,7 +121,9 @@ def model_card(report: TrainReport, *, description: str, limits: list[str], lice
         f"{d.get('skipped', 0)} skipped without a usable label, {d.get('unreadable', 0)} unreadable.",
         _split_line(d),
         f"- Trained: {d.get('date')}, {report.epochs_run} epochs (best epoch {report.best_epoch}"
-        f"{', stopped early' if report.stopped_early else ''}), on {report.device}.",
+        f"{', stopped early' if report.stopped_early else ''}), on {report.device}."
+        if report.epochs_run
+        else f"- Made: {d.get('date')}, on {report.device} (no epochs: a convex head fitted to convergence, or none).",
     ]
     if d.get("teacher"):
         lines.append(f"- Distilled from the teacher model {d['teacher']} (soft targets: its probabilities).")
@@ -130,5 +144,13 @@ def model_card(report: TrainReport, *, description: str, limits: list[str], lice
             f"{_fmt(ap.get(label))} | {_fmt(thresholds.get(label))} |"
         )
     lines += ["", "## Validation figures", "", *headline_lines(m), ""]
+    cv = m.get("cross_validation")
+    if isinstance(cv, dict):
+        lines += [f"## Cross-validation ({cv.get('folds')} folds, grouped by {cv.get('grouped_by')})", ""]
+        lines += ["| figure | mean | sd | folds |", "|---|---|---|---|"]
+        for key, v in cv.items():
+            if isinstance(v, dict) and v.get("n"):
+                lines.append(f"| {key} | {_fmt(v['mean'])} | {_fmt(v['sd'])} | {v['n']} |")
+        lines.append("")
     lines += ["## Limits", "", *[f"- {x}" for x in limits], "", "## Licence", "", license_, ""]
     return "\n".join(lines)
