@@ -199,9 +199,9 @@ def fit_head(
     from torch import nn
 
     from musictagger.ml.device import select_device, set_cpu_threads
-    from musictagger.ml.packs import build_model, save_pack
+    from musictagger.ml.packs import build_model
     from musictagger.training import metrics as M
-    from musictagger.training.report import TrainReport, model_card
+    from musictagger.training.finish import PackSpec, finish_pack, held_out_metrics
     from musictagger.training.split import artist_key, artist_split
     from musictagger.training.trainer import AudioFeed, CoverFeed
 
@@ -296,20 +296,7 @@ def fit_head(
         fit.advance(current=f"step {step + 1}")
     head.load_state_dict(best_state)
     p_va = val_probs(head)
-    thresholds, f1s = M.calibrate_thresholds(y_va, p_va, labels)
-    per_ap = M.per_label(M.average_precision, y_va, p_va, labels)
-    per_auc = M.per_label(M.roc_auc, y_va, p_va, labels)
-    metrics = {
-        "per_label_ap": per_ap,
-        "per_label_auc": per_auc,
-        "per_label_f1": f1s,
-        "macro_ap": M.macro(per_ap),
-        "macro_auc": M.macro(per_auc),
-        "macro_f1_at_thresholds": M.macro(f1s),
-        "top1": M.top_k_accuracy(y_va, p_va, 1),
-        "top5": M.top_k_accuracy(y_va, p_va, 5),
-        "validation_items": len(val_items),
-    }
+    metrics, thresholds = held_out_metrics(y_va, p_va, labels)
 
     # Fold the input standardisation into the head: W' = W / std, b' = b − W'·mean.
     w = head.weight.detach().numpy() / std[None, :]
@@ -336,29 +323,11 @@ def fit_head(
         "seed": seed,
         "val_fraction": options.val_fraction,
         "date": time.strftime("%Y-%m-%d"),
-        "thresholds": thresholds,
         "train_label_counts": {lab: int(y_tr[:, j].sum()) for j, lab in enumerate(labels)},
         "val_label_counts": {lab: int(y_va[:, j].sum()) for j, lab in enumerate(labels)},
         "mode": "linear-head",
         "base": f"{base.name} {base.version}",
     }
-    rep = TrainReport(
-        out_dir / name,
-        name,
-        "1.0.0",
-        kind,
-        labels,
-        metrics,
-        data,
-        epochs_run=step + 1,
-        best_epoch=0,
-        stopped_early=bad >= 5,
-        resumed_from_epoch=None,
-        history=[],
-        device=str(dev),
-        elapsed_s=0.0,
-        errors=errors,
-    )
     description = (
         f"Your library's {kind} model: a linear head for {len(labels)} of your genres on the frozen "
         f"backbone of {base.name} {base.version}, learnt from your own tags."
@@ -369,24 +338,26 @@ def fit_head(
         "It repeats your tagging habits, including mistakes; genres with few albums are learnt poorly.",
         f"Only the last layer was trained; what {base.name} cannot see, this cannot either.",
     ]
-    manifest = {
-        "name": name,
-        "version": "1.0.0",
-        "kind": kind,
-        "labels": labels,
-        "label_space": "taxonomy",
-        "input": base.input,
-        "architecture": arch,
-        "thresholds": thresholds,
-        "metrics": metrics,
-        "training": {k: v for k, v in data.items() if k != "thresholds"},
-        "license": "user data (private)",
-        "description": description,
-    }
-    save_pack(
-        out_dir / name,
-        manifest,
+    spec = PackSpec(name=name, version="1.0.0", kind=kind, labels=labels, input=base.input, architecture=arch,
+                    description=description, license="GPL-3.0-or-later (trained from your own library)",
+                    limits=limits)  # fmt: skip
+    finish_pack(
+        out_dir,
+        spec,
         model.state_dict(),
-        model_card(rep, description=description, limits=limits, license_="Private: trained on your own library."),
+        metrics=metrics,
+        thresholds=thresholds,
+        data=data,
+        training={"mode": "linear-head", "base": f"{base.name} {base.version}"},
+        report={
+            "epochs_run": step + 1,
+            "best_epoch": 0,
+            "stopped_early": bad >= 5,
+            "resumed_from_epoch": None,
+            "history": [],
+            "device": str(dev),
+            "elapsed_s": 0.0,
+            "errors": errors,
+        },  # fmt: skip
     )
     return metrics, labels, counts

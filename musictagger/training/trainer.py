@@ -41,12 +41,12 @@ import torch
 from torch import nn
 
 from musictagger.errors import MusictaggerError
-from musictagger.ml.packs import ModelPack, build_model, save_pack
+from musictagger.ml.packs import ModelPack, build_model
 from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
 from musictagger.training import metrics as M
 from musictagger.training.checkpoint import load_checkpoint, save_checkpoint
 from musictagger.training.data import Dataset, DatasetError, Item, TeacherSource, cover_bytes, resolve
-from musictagger.training.report import TrainReport, model_card
+from musictagger.training.report import TrainReport
 from musictagger.training.split import SPLITS, artist_key
 
 COVER_MEAN = [0.485, 0.456, 0.406]
@@ -427,6 +427,299 @@ def _load_backbone(model: nn.Module, pack: ModelPack) -> int:
 
 
 # ------------------------------------------------------------------------------------------ main
+@dataclass
+class _Data:
+    """Stage 1: the dataset resolved, split by artist, and every input decoded once."""
+
+    ds: Dataset
+    labels: list[str]
+    spec: dict[str, Any]
+    feed: Any
+    train_items: list[Item]
+    val_items: list[Item]
+    decoded: int
+    errors: list[tuple[str, str]]
+
+
+@dataclass
+class _Targets:
+    """Stage 2: what the model is taught (hard labels, or the teacher's probabilities)."""
+
+    y_train: np.ndarray
+    y_val: np.ndarray
+    soft_train: np.ndarray | None  # distillation only
+    soft_val: np.ndarray | None
+    pos_weight: np.ndarray
+
+    @property
+    def distill(self) -> bool:
+        return self.soft_train is not None
+
+
+@dataclass
+class _Run:
+    """Stage 3 and 4's state: the model and optimiser, and where the epochs stand (checkpointed)."""
+
+    arch: dict[str, Any]
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    criterion: nn.Module
+    checkpoint_dir: Path
+    fingerprint: str
+    epoch: int = 0
+    best_score: float = -1.0  # the score that picks the epoch: macro AP, or agreement with the teacher
+    best_epoch: int = 0
+    bad_epochs: int = 0
+    stopped: bool = False
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best_state: dict[str, torch.Tensor] | None = None
+    resumed_from: int | None = None
+
+    def to_checkpoint(self, seed: int) -> dict[str, Any]:
+        return {"fingerprint": self.fingerprint, "epoch": self.epoch, "best_score": self.best_score,
+                "best_epoch": self.best_epoch, "bad": self.bad_epochs, "history": self.history,
+                "stopped": self.stopped, "seed": seed}  # fmt: skip
+
+    def restore(self, state: dict[str, Any], best: dict[str, torch.Tensor] | None) -> None:
+        self.epoch, self.best_epoch, self.bad_epochs = state["epoch"], state["best_epoch"], state["bad"]
+        self.best_score = state.get("best_score", state.get("best_ap", -1.0))  # "best_ap": older checkpoints
+        self.history, self.stopped, self.best_state = state["history"], state["stopped"], best
+        self.resumed_from = self.epoch
+
+
+def _prepare_data(kind, dataset, options: TrainOptions, seed: int, dev, init_from, progress, cancel) -> _Data:
+    ds = resolve(dataset, kind, min_count=options.min_count)
+    spec = _input_spec(kind, options)
+    if init_from is not None and init_from.kind == kind:
+        spec = init_from.input  # fine-tuning keeps the base model's input and shape
+    if options.split not in SPLITS:
+        raise DatasetError(f"unknown split {options.split!r} (choose from {', '.join(SPLITS)})")
+    train_items, val_items = SPLITS[options.split](ds.items, options.val_fraction, seed)
+    if not val_items or not train_items:
+        raise DatasetError(f"{ds.source}: a validation split needs items from at least two artists")
+    labels = list(ds.labels)
+    feed: Any = CoverFeed(spec) if kind == "cover" else AudioFeed(spec, options, dev, ds.teacher, labels)
+    tracker = ProgressTracker("decode", len(ds.items), progress)
+    tracker.update(0, force=True)
+    errors: list[tuple[str, str]] = []
+    decoded = {it.key for it in feed.prepare(ds.items, {it.key for it in val_items}, tracker, cancel, errors)}
+    by_key = {it.key: it for it in ds.items}
+    if isinstance(feed, AudioFeed):  # items lose tracks that failed to decode
+        for k in decoded:
+            it = by_key[k]
+            by_key[k] = Item(it.key, it.artist, it.labels, it.cover, it.album,
+                             tuple(t for t in it.tracks if t in feed.mels), it.title)  # fmt: skip
+    train_items = [by_key[it.key] for it in train_items if it.key in decoded]
+    val_items = [by_key[it.key] for it in val_items if it.key in decoded]
+    if not train_items or not val_items:
+        raise DatasetError(f"{ds.source}: too few readable items to train and validate ({len(decoded)} readable)")
+    return _Data(ds, labels, spec, feed, train_items, val_items, len(decoded), errors)
+
+
+def _make_targets(data: _Data, options: TrainOptions) -> _Targets:
+    from musictagger.training.finish import label_matrix, positive_weights
+
+    if data.ds.teacher is not None:
+        feed = data.feed
+        soft_train = np.stack([feed.soft_targets(it) for it in data.train_items])
+        soft_val = np.stack([feed.soft_targets(it) for it in data.val_items])
+        y_train = (soft_train >= feed.t_thresholds).astype(np.float32)
+        y_val = (soft_val >= feed.t_thresholds).astype(np.float32)
+        freq = soft_train.mean(axis=0)
+    else:
+        y_train = label_matrix([it.labels for it in data.train_items], data.labels)
+        y_val = label_matrix([it.labels for it in data.val_items], data.labels)
+        soft_train = soft_val = None
+        freq = y_train.mean(axis=0)
+    # Class weights from label frequencies (soft ones when distilling). For a student they also
+    # matter: with unweighted BCE (or logit matching) our small students settled on the teacher's
+    # average answer, since the teacher's probabilities are small and vary little; weighting the
+    # positive side keeps the per-excerpt differences in the gradient. The price is probabilities
+    # higher than the teacher's, which the per-label thresholds calibrated afterwards absorb.
+    return _Targets(y_train, y_val, soft_train, soft_val, positive_weights(freq, options.pos_weight_max))
+
+
+def _build(kind, data: _Data, targets: _Targets, options: TrainOptions, *, epochs, seed, dev, init_from, out_dir,
+           name, resume) -> _Run:  # fmt: skip
+    arch = _architecture(kind, options, data.spec, len(data.labels))
+    if init_from is not None and init_from.kind == kind:
+        arch = init_from.architecture
+        arch["params"]["n_labels"] = len(data.labels)
+    torch.manual_seed(seed)
+    model = build_model(arch, n_labels=len(data.labels))
+    if init_from is not None:
+        _load_backbone(model, init_from)
+    model.to(dev)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=options.lr, weight_decay=options.weight_decay)
+    criterion = nn.BCEWithLogitsLoss(pos_weight=torch.from_numpy(targets.pos_weight).to(dev))
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            {
+                "kind": kind, "labels": data.labels, "epochs": epochs, "seed": seed, "arch": arch, "spec": data.spec,
+                "train": [it.key for it in data.train_items], "val": [it.key for it in data.val_items],
+                "options": options.fingerprint_dict(), "init": init_from.sha256 if init_from else None,
+            },
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()  # fmt: skip
+    run = _Run(arch, model, optimizer, criterion, Path(out_dir) / f".{name}.training", fingerprint)
+    if resume and run.checkpoint_dir.is_dir():
+        loaded = load_checkpoint(run.checkpoint_dir, model, optimizer, fingerprint)
+        if loaded is not None:
+            run.restore(*loaded)
+    if not resume and run.checkpoint_dir.exists():
+        shutil.rmtree(run.checkpoint_dir, ignore_errors=True)
+    return run
+
+
+def _epoch_score(targets: _Targets, p_val: np.ndarray, labels: list[str]) -> tuple[float, float | None]:
+    """(the score that picks the epoch, validation macro AP)."""
+    ap = M.macro(M.per_label(M.average_precision, targets.y_val, p_val, labels))
+    soft = targets.soft_val
+    if soft is not None and len(labels) > 5:
+        # Distillation: the student's job is to agree with the teacher; the teacher's hard labels
+        # give too few validation positives for AP to pick an epoch. Top-5 overlap first
+        # (informative only with more than five labels), mean |Δp| to tell close epochs apart —
+        # never |Δp| alone: a student answering the teacher's average minimises it.
+        return M.topk_overlap(soft, p_val, 5) - 0.1 * float(np.mean(np.abs(p_val - soft))), ap
+    if ap is not None:
+        return ap, ap
+    if soft is not None:  # no validation positives: follow agreement with the teacher
+        return -float(np.mean(np.abs(p_val - soft))), ap
+    return 0.0, ap
+
+
+def _run_epochs(kind, data: _Data, targets: _Targets, run: _Run, options: TrainOptions, *, epochs, seed, dev,
+                progress, cancel) -> None:  # fmt: skip
+    feed, model = data.feed, run.model
+    rng0 = np.random.default_rng([seed, 0])
+    batches_per_epoch = math.ceil(len(feed.epoch_samples(data.train_items, rng0)) / options.batch_size)
+    tracker = ProgressTracker("train", epochs * batches_per_epoch, progress)
+    tracker.update(run.epoch * batches_per_epoch, force=True)
+    has_batch_norm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    while run.epoch < epochs and not run.stopped:
+        epoch = run.epoch
+        rng = _seed_all(seed, epoch)
+        for group in run.optimizer.param_groups:
+            group["lr"] = _lr_at(epoch, epochs, options.lr)
+        model.train()
+        samples = feed.epoch_samples(data.train_items, rng)
+        losses = []
+        for b in range(0, len(samples), options.batch_size):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            x, idx, soft = feed.make_batch(data.train_items, samples[b : b + options.batch_size], rng)
+            if targets.soft_train is not None:
+                y = np.stack([s if s is not None else targets.soft_train[i] for s, i in zip(soft, idx)])
+            else:
+                y = targets.y_train[idx]
+            y_t = torch.from_numpy(np.asarray(y, dtype=np.float32))
+            if kind == "audio" and options.mixup_alpha > 0 and len(idx) > 1 and rng.random() < 0.5:
+                lam = float(rng.beta(options.mixup_alpha, options.mixup_alpha))
+                perm = torch.from_numpy(rng.permutation(len(idx)))
+                x = lam * x + (1 - lam) * x[perm]
+                y_t = lam * y_t + (1 - lam) * y_t[perm]
+            if len(idx) < 2 and has_batch_norm:
+                tracker.advance()
+                continue  # batch norm cannot train on a single example
+            run.optimizer.zero_grad(set_to_none=True)
+            loss = run.criterion(model(x.to(dev)), y_t.to(dev))
+            loss.backward()
+            run.optimizer.step()
+            losses.append(float(loss.detach()))
+            tracker.advance(current=f"epoch {epoch + 1}/{epochs}")
+        p_val = predict(model, feed, data.val_items, dev)
+        score, ap = _epoch_score(targets, p_val, data.labels)
+        entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)) if losses else None, "val_macro_ap": ap}
+        if targets.soft_val is not None:
+            entry["val_mean_abs_diff"] = float(np.mean(np.abs(p_val - targets.soft_val)))
+        run.history.append(entry)
+        if score > run.best_score + 1e-6:
+            run.best_score, run.best_epoch, run.bad_epochs = float(score), epoch + 1, 0
+            run.best_state = _state_copy(model)
+        else:
+            run.bad_epochs += 1
+            run.stopped = run.bad_epochs >= options.patience
+        run.epoch = epoch + 1
+        save_checkpoint(run.checkpoint_dir, model, run.optimizer, run.best_state, run.to_checkpoint(seed))
+        tracker.update(current=f"epoch {epoch + 1}/{epochs} checkpointed", force=True)
+
+
+def _finish(kind, data: _Data, targets: _Targets, run: _Run, options: TrainOptions, *, out_dir, name, version,
+            seed, dev, started, init_from) -> TrainReport:  # fmt: skip
+    from musictagger.ml.device import describe_device
+    from musictagger.training.finish import PackSpec, finish_pack, held_out_metrics
+
+    if run.best_state is not None:
+        run.model.load_state_dict(run.best_state)
+    p_val = predict(run.model, data.feed, data.val_items, dev)
+    metrics, thresholds = held_out_metrics(targets.y_val, p_val, data.labels, options.extra_metrics)
+    if targets.soft_val is not None:
+        metrics["teacher_mean_abs_diff"] = float(np.mean(np.abs(p_val - targets.soft_val)))
+        metrics["teacher_top5_overlap"] = M.topk_overlap(targets.soft_val, p_val, 5)
+    ds = data.ds
+    train_artists = {artist_key(it.artist) for it in data.train_items}
+    val_artists = {artist_key(it.artist) for it in data.val_items}
+    info = {
+        "source": ds.source,
+        "items": len(data.train_items) + len(data.val_items),
+        "train_items": len(data.train_items),
+        "val_items": len(data.val_items),
+        "train_artists": len(train_artists),
+        "val_artists": len(val_artists),
+        "split": options.split,
+        "shared_artists": len(train_artists & val_artists),
+        "skipped": ds.skipped,
+        "unreadable": len(ds.items) - data.decoded,
+        "dropped_labels": ds.dropped_labels,
+        "train_label_counts": {lab: int(v) for lab, v in zip(data.labels, targets.y_train.sum(axis=0))},
+        "val_label_counts": {lab: int(v) for lab, v in zip(data.labels, targets.y_val.sum(axis=0))},
+        "seed": seed,
+        "val_fraction": options.val_fraction,
+        "date": date.today().isoformat(),
+    }
+    if ds.teacher is not None:
+        info["teacher"] = f"{ds.teacher.name} {ds.teacher.version}"
+    device = describe_device(dev)
+    description = options.description or (
+        f"A {kind} model trained by musictagger from {ds.source}: multi-label, {len(data.labels)} labels."
+    )
+    limits = list(options.limits) or _default_limits(kind, info)
+    spec = PackSpec(name=name, version=version, kind=kind, labels=data.labels, input=data.spec,
+                    architecture=run.arch, description=description, license=options.license, limits=limits,
+                    label_space=ds.label_space, label_map=dict(ds.label_map))  # fmt: skip
+    run.model.to("cpu")
+    report = finish_pack(
+        Path(out_dir),
+        spec,
+        run.model.state_dict(),
+        metrics=metrics,
+        thresholds=thresholds,
+        data=info,
+        training={
+            "epochs": run.epoch,
+            "best_epoch": run.best_epoch,
+            "device": device,
+            "options": options.fingerprint_dict(),
+        },  # fmt: skip
+        report={
+            "epochs_run": run.epoch,
+            "best_epoch": run.best_epoch,
+            "stopped_early": bool(run.stopped),
+            "resumed_from_epoch": run.resumed_from,
+            "history": run.history,
+            "device": device,
+            "elapsed_s": 0.0,
+            "errors": data.errors,
+        },  # fmt: skip
+    )
+    shutil.rmtree(run.checkpoint_dir, ignore_errors=True)
+    report.elapsed_s = time.monotonic() - started
+    return report
+
+
+# ------------------------------------------------------------------------------------------ main
 def train(
     kind: str,
     dataset: Dataset | TeacherSource | str | Path,
@@ -443,308 +736,30 @@ def train(
     options: TrainOptions | None = None,
     init_from: ModelPack | None = None,
 ) -> TrainReport:
-    from musictagger.ml.device import describe_device, select_device, set_cpu_threads
+    """Train a pack in four stages: data (split, decode once) → targets → build (model, optimiser,
+    checkpoint) → epochs (early stopping, checkpoint per epoch) → finish (calibrate, measure, save)."""
+    from musictagger.ml.device import select_device, set_cpu_threads
 
     started = time.monotonic()
     options = options or TrainOptions()
     if epochs < 1:
         raise DatasetError(f"epochs must be at least 1, not {epochs}")
-    ds = resolve(dataset, kind, min_count=options.min_count)
     dev = select_device(device)
     if dev.type == "cpu":
         set_cpu_threads(options.cpu_threads)
-    labels = list(ds.labels)
-    label_index = {lab: j for j, lab in enumerate(labels)}
-    spec = _input_spec(kind, options)
-    if init_from is not None and init_from.kind == kind:
-        spec = init_from.input  # fine-tuning keeps the base model's input and shape
-    errors: list[tuple[str, str]] = []
-
-    if options.split not in SPLITS:
-        raise DatasetError(f"unknown split {options.split!r} (choose from {', '.join(SPLITS)})")
-    train_items, val_items = SPLITS[options.split](ds.items, options.val_fraction, seed)
-    if not val_items or not train_items:
-        raise DatasetError(f"{ds.source}: a validation split needs items from at least two artists")
-    val_keys = {it.key for it in val_items}
-
-    # ---- decode everything once
-    feed: Any
-    if kind == "cover":
-        feed = CoverFeed(spec)
-    else:
-        feed = AudioFeed(spec, options, dev, ds.teacher, labels)
-    tracker = ProgressTracker("decode", len(ds.items), progress)
-    tracker.update(0, force=True)
-    decoded = {it.key for it in feed.prepare(ds.items, val_keys, tracker, cancel, errors)}
-    by_key = {it.key: it for it in ds.items}
-    if isinstance(feed, AudioFeed):  # items lose tracks that failed to decode
-        by_key.update(
-            {
-                k: Item(
-                    by_key[k].key,
-                    by_key[k].artist,
-                    by_key[k].labels,
-                    by_key[k].cover,
-                    by_key[k].album,
-                    tuple(t for t in by_key[k].tracks if t in feed.mels),
-                    by_key[k].title,
-                )
-                for k in decoded
-            }
-        )
-    train_items = [by_key[it.key] for it in train_items if it.key in decoded]
-    val_items = [by_key[it.key] for it in val_items if it.key in decoded]
-    if not train_items or not val_items:
-        raise DatasetError(f"{ds.source}: too few readable items to train and validate ({len(decoded)} readable)")
-
-    # ---- targets
-    def hard(items: Sequence[Item]) -> np.ndarray:
-        y = np.zeros((len(items), len(labels)), dtype=np.float32)
-        for i, it in enumerate(items):
-            for lab in it.labels:
-                if lab in label_index:
-                    y[i, label_index[lab]] = 1.0
-        return y
-
-    distill = ds.teacher is not None
-    if distill:
-        soft_train = np.stack([feed.soft_targets(it) for it in train_items])
-        soft_val = np.stack([feed.soft_targets(it) for it in val_items])
-        y_train = (soft_train >= feed.t_thresholds).astype(np.float32)
-        y_val = (soft_val >= feed.t_thresholds).astype(np.float32)
-        freq = soft_train.mean(axis=0)
-    else:
-        y_train, y_val = hard(train_items), hard(val_items)
-        soft_val = None
-        freq = y_train.mean(axis=0)
-    # Class weights from label frequencies (soft ones when distilling). For a student they also
-    # matter: with unweighted BCE (or logit matching) our small students settled on the teacher's
-    # average answer, since the teacher's probabilities are small and vary little; weighting the
-    # positive side keeps the per-excerpt differences in the gradient. The price is probabilities
-    # higher than the teacher's, which the per-label thresholds calibrated below absorb.
-    pos_weight = np.clip((1.0 - freq) / np.maximum(freq, 1e-6), 1.0, options.pos_weight_max).astype(np.float32)
-
-    # ---- model and optimiser
-    arch = _architecture(kind, options, spec, len(labels))
-    if init_from is not None and init_from.kind == kind:
-        arch = init_from.architecture
-        arch["params"]["n_labels"] = len(labels)
-    torch.manual_seed(seed)
-    model = build_model(arch, n_labels=len(labels))
-    if init_from is not None:
-        _load_backbone(model, init_from)
-    model.to(dev)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=options.lr, weight_decay=options.weight_decay)
-    criterion = nn.BCEWithLogitsLoss(pos_weight=torch.from_numpy(pos_weight).to(dev))
-
-    fingerprint = hashlib.sha256(
-        json.dumps(
-            {
-                "kind": kind,
-                "labels": labels,
-                "epochs": epochs,
-                "seed": seed,
-                "arch": arch,
-                "spec": spec,
-                "train": [it.key for it in train_items],
-                "val": [it.key for it in val_items],
-                "options": options.fingerprint_dict(),
-                "init": init_from.sha256 if init_from else None,
-            },
-            sort_keys=True,
-            default=str,
-        ).encode()
-    ).hexdigest()
-    ckpt_dir = Path(out_dir) / f".{name}.training"
-    state: dict[str, Any] = {
-        "fingerprint": fingerprint,
-        "epoch": 0,
-        "best_ap": -1.0,
-        "best_epoch": 0,
-        "bad": 0,
-        "history": [],
-        "stopped": False,
-        "seed": seed,
-    }
-    best_state: dict[str, torch.Tensor] | None = None
-    resumed_from = None
-    if resume and ckpt_dir.is_dir():
-        loaded = load_checkpoint(ckpt_dir, model, optimizer, fingerprint)
-        if loaded is not None:
-            state, best_state = loaded
-            resumed_from = state["epoch"]
-    if not resume and ckpt_dir.exists():
-        shutil.rmtree(ckpt_dir, ignore_errors=True)
-
-    # ---- epochs
-    rng0 = np.random.default_rng([seed, 0])
-    batches_per_epoch = math.ceil(len(feed.epoch_samples(train_items, rng0)) / options.batch_size)
-    tracker = ProgressTracker("train", epochs * batches_per_epoch, progress)
-    tracker.update(state["epoch"] * batches_per_epoch, force=True)
-    while state["epoch"] < epochs and not state["stopped"]:
-        epoch = state["epoch"]
-        rng = _seed_all(seed, epoch)
-        for group in optimizer.param_groups:
-            group["lr"] = _lr_at(epoch, epochs, options.lr)
-        model.train()
-        samples = feed.epoch_samples(train_items, rng)
-        losses = []
-        for b in range(0, len(samples), options.batch_size):
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            chunk = samples[b : b + options.batch_size]
-            x, idx, soft = feed.make_batch(train_items, chunk, rng)
-            if distill:
-                y = np.stack([s if s is not None else soft_train[i] for s, i in zip(soft, idx)])
-            else:
-                y = y_train[idx]
-            y_t = torch.from_numpy(np.asarray(y, dtype=np.float32))
-            if kind == "audio" and options.mixup_alpha > 0 and len(idx) > 1 and rng.random() < 0.5:
-                lam = float(rng.beta(options.mixup_alpha, options.mixup_alpha))
-                perm = torch.from_numpy(rng.permutation(len(idx)))
-                x = lam * x + (1 - lam) * x[perm]
-                y_t = lam * y_t + (1 - lam) * y_t[perm]
-            if len(idx) < 2 and any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):
-                tracker.advance()
-                continue  # batch norm cannot train on a single example
-            x, y_t = x.to(dev), y_t.to(dev)
-            optimizer.zero_grad(set_to_none=True)
-            loss = criterion(model(x), y_t)
-            loss.backward()
-            optimizer.step()
-            losses.append(float(loss.detach()))
-            tracker.advance(current=f"epoch {epoch + 1}/{epochs}")
-        p_val = predict(model, feed, val_items, dev)
-        ap = M.macro(M.per_label(M.average_precision, y_val, p_val, labels))
-        if soft_val is not None and len(labels) > 5:
-            # Distillation: the student's job is to agree with the teacher; the teacher's hard
-            # labels give too few validation positives for AP to pick an epoch. Top-5 overlap
-            # first (informative only with more than five labels), mean |Δp| to tell close epochs
-            # apart — never |Δp| alone: a student answering the teacher's average minimises it.
-            score = M.topk_overlap(soft_val, p_val, 5) - 0.1 * float(np.mean(np.abs(p_val - soft_val)))
-        elif ap is not None:
-            score = ap
-        elif soft_val is not None:  # no validation positives: follow agreement with the teacher
-            score = -float(np.mean(np.abs(p_val - soft_val)))
-        else:
-            score = 0.0
-        entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)) if losses else None, "val_macro_ap": ap}
-        if soft_val is not None:
-            entry["val_mean_abs_diff"] = float(np.mean(np.abs(p_val - soft_val)))
-        state["history"].append(entry)
-        if score > state["best_ap"] + 1e-6:
-            state["best_ap"], state["best_epoch"], state["bad"] = float(score), epoch + 1, 0
-            best_state = _state_copy(model)
-        else:
-            state["bad"] += 1
-            if state["bad"] >= options.patience:
-                state["stopped"] = True
-        state["epoch"] = epoch + 1
-        save_checkpoint(ckpt_dir, model, optimizer, best_state, state)
-        tracker.update(current=f"epoch {epoch + 1}/{epochs} checkpointed", force=True)
-
-    # ---- calibrate and measure the best model
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    p_val = predict(model, feed, val_items, dev)
-    thresholds, f1s = M.calibrate_thresholds(y_val, p_val, labels)
-    per_ap = M.per_label(M.average_precision, y_val, p_val, labels)
-    per_auc = M.per_label(M.roc_auc, y_val, p_val, labels)
-    metrics: dict[str, Any] = {
-        "per_label_ap": per_ap,
-        "per_label_auc": per_auc,
-        "per_label_f1": f1s,
-        "macro_ap": M.macro(per_ap),
-        "macro_auc": M.macro(per_auc),
-        "macro_f1_at_thresholds": M.macro(f1s),
-        "top1": M.top_k_accuracy(y_val, p_val, 1),
-        "top5": M.top_k_accuracy(y_val, p_val, 5),
-        "validation_items": len(val_items),
-    }
-    if soft_val is not None:
-        metrics["teacher_mean_abs_diff"] = float(np.mean(np.abs(p_val - soft_val)))
-        metrics["teacher_top5_overlap"] = M.topk_overlap(soft_val, p_val, 5)
-    if options.extra_metrics is not None:
-        metrics.update(options.extra_metrics(y_val, p_val, labels))
-
-    train_artists = {artist_key(it.artist) for it in train_items}
-    val_artists = {artist_key(it.artist) for it in val_items}
-    data = {
-        "source": ds.source,
-        "items": len(train_items) + len(val_items),
-        "train_items": len(train_items),
-        "val_items": len(val_items),
-        "train_artists": len(train_artists),
-        "val_artists": len(val_artists),
-        "split": options.split,
-        "shared_artists": len(train_artists & val_artists),
-        "skipped": ds.skipped,
-        "unreadable": len(ds.items) - len(decoded),
-        "dropped_labels": ds.dropped_labels,
-        "train_label_counts": {lab: int(v) for lab, v in zip(labels, y_train.sum(axis=0))},
-        "val_label_counts": {lab: int(v) for lab, v in zip(labels, y_val.sum(axis=0))},
-        "seed": seed,
-        "val_fraction": options.val_fraction,
-        "date": date.today().isoformat(),
-        "thresholds": thresholds,
-    }
-    if ds.teacher is not None:
-        data["teacher"] = f"{ds.teacher.name} {ds.teacher.version}"
-    report = TrainReport(
-        pack_path=Path(out_dir) / name,
-        name=name,
-        version=version,
-        kind=kind,
-        labels=labels,
-        metrics=metrics,
-        data=data,
-        epochs_run=state["epoch"],
-        best_epoch=state["best_epoch"],
-        stopped_early=bool(state["stopped"]),
-        resumed_from_epoch=resumed_from,
-        history=state["history"],
-        device=describe_device(dev),
-        elapsed_s=0.0,
-        errors=errors,
-    )
-    description = options.description or (
-        f"A {kind} model trained by musictagger from {ds.source}: multi-label, {len(labels)} labels."
-    )
-    limits = list(options.limits) or _default_limits(kind, report)
-    manifest = {
-        "name": name,
-        "version": version,
-        "kind": kind,
-        "labels": labels,
-        "label_space": ds.label_space,
-        "input": spec,
-        "architecture": arch,
-        "thresholds": thresholds,
-        "metrics": metrics,
-        "training": {k: v for k, v in data.items() if k not in ("thresholds",)}
-        | {
-            "epochs": report.epochs_run,
-            "best_epoch": report.best_epoch,
-            "device": report.device,
-            "options": options.fingerprint_dict(),
-        },
-        "license": options.license,
-        "description": description,
-    }
-    if ds.label_space == "free" and ds.label_map:
-        manifest["label_map"] = ds.label_map
-    card = model_card(report, description=description, limits=limits, license_=options.license)
-    model.to("cpu")
-    save_pack(Path(out_dir) / name, manifest, model.state_dict(), card)
-    shutil.rmtree(ckpt_dir, ignore_errors=True)
-    report.elapsed_s = time.monotonic() - started
-    return report
+    data = _prepare_data(kind, dataset, options, seed, dev, init_from, progress, cancel)
+    targets = _make_targets(data, options)
+    run = _build(kind, data, targets, options, epochs=epochs, seed=seed, dev=dev, init_from=init_from,
+                 out_dir=out_dir, name=name, resume=resume)  # fmt: skip
+    _run_epochs(kind, data, targets, run, options, epochs=epochs, seed=seed, dev=dev, progress=progress, cancel=cancel)
+    return _finish(kind, data, targets, run, options, out_dir=out_dir, name=name, version=version, seed=seed,
+                   dev=dev, started=started, init_from=init_from)  # fmt: skip
 
 
-def _default_limits(kind: str, report: TrainReport) -> list[str]:
-    n = report.data["val_items"]
+def _default_limits(kind: str, info: dict[str, Any]) -> list[str]:
+    n = info["val_items"]
     limits = [
-        f"Validation figures come from {n} items by {report.data['val_artists']} artists; with so few, "
+        f"Validation figures come from {n} items by {info['val_artists']} artists; with so few, "
         "they are rough (a few points either way is noise).",
         "Labels are learnt from tags as given; wrong or inconsistent tags teach wrong answers.",
         "Per-label thresholds were tuned on the same validation items the figures come from, so "
