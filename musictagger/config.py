@@ -101,6 +101,11 @@ class InferenceConfig:
     min_confidence: float = 0.0
     # At most this many suggestions per album.
     top_k: int = 5
+    # Audio models hear at most this many tracks of an album, spread over it (0 = every track).
+    # An album's audio answer is a mean over tracks, so a few well-spread tracks cost a fraction of
+    # the time for nearly the same answer (benchmarks/audio_policy.py); on a CPU-only machine with a
+    # big library, 4 makes a first pass several times faster. Cached tracks are always used.
+    audio_tracks_per_album: int = 0
 
 
 @dataclass
@@ -148,6 +153,7 @@ _RANGES: dict[tuple[str, str], tuple[float | None, float | None]] = {
     ("inference", "batch_size"): (1, 4096),
     ("inference", "min_confidence"): (0.0, 1.0),
     ("inference", "top_k"): (1, 1000),
+    ("inference", "audio_tracks_per_album"): (0, 10000),
     ("fusion", "cover_weight"): (0.0, 1000.0),
     ("fusion", "audio_weight"): (0.0, 1000.0),
     ("watch", "quiet_seconds"): (0.0, 86400.0),

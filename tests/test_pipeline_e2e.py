@@ -184,3 +184,42 @@ def test_cover_images_beside_audio_are_not_separate_items(library, packs, capsys
     (library / "Darkthrone" / "1992 - A Blaze" / "cover.jpg").write_bytes(make_cover())
     code, out = run_cli(capsys, "suggest", str(library), "--json", "--device", "cpu", "--models", "tiny-cover")
     assert {a["kind"] for a in json.loads(out)["albums"]} == {"album"}
+
+
+def test_tracks_to_hear_spreads_a_budget_over_the_album():
+    from musictagger.pipeline.engine import tracks_to_hear
+
+    assert tracks_to_hear(10, 0) == set(range(10))
+    assert tracks_to_hear(3, 4) == {0, 1, 2}
+    assert tracks_to_hear(10, 4) == {1, 3, 6, 8}
+    assert tracks_to_hear(12, 1) == {6}
+    assert all(len(tracks_to_hear(n, k)) == min(n, k) for n in range(1, 30) for k in range(1, 8))
+
+
+def test_an_audio_budget_per_album_hears_only_that_many_tracks_but_uses_cached_ones(library, packs):
+    from musictagger.config import Config
+    from musictagger.library import Index, scan
+    from musictagger.pipeline import select_packs
+    from musictagger.pipeline.cache import ResultCache
+    from musictagger.pipeline.engine import Suggester
+
+    cfg = Config()
+    with Index() as index:
+        albums = scan([library], index=index, config=cfg).albums
+    blaze = next(a for a in albums if a.album == "A Blaze")
+    with ResultCache() as cache:
+        cfg.inference.audio_tracks_per_album = 1
+        suggester = Suggester(select_packs(names=["tiny-audio"]), cfg, device="cpu", cache=cache)
+        first = next(r for r in suggester.run([blaze]))
+        assert set(first.track_scores) == {blaze.tracks[1].path}  # the middle track of three
+        assert any(s.name == "Doom Metal" for s in first.suggestions)
+        cfg.inference.audio_tracks_per_album = 0
+        every = next(
+            r for r in Suggester(select_packs(names=["tiny-audio"]), cfg, device="cpu", cache=cache).run([blaze])
+        )
+        assert set(every.track_scores) == {t.path for t in blaze.tracks} and not every.cached
+        cfg.inference.audio_tracks_per_album = 1  # now all three are cached: all are used, nothing decoded
+        again = next(
+            r for r in Suggester(select_packs(names=["tiny-audio"]), cfg, device="cpu", cache=cache).run([blaze])
+        )
+        assert set(again.track_scores) == {t.path for t in blaze.tracks} and again.cached

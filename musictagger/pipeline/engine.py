@@ -66,6 +66,15 @@ class _AlbumWork:
     decoded_audio: dict[tuple[str, tuple[Any, ...]], list[Any]] = field(default_factory=dict)
 
 
+def tracks_to_hear(n_tracks: int, limit: int) -> set[int]:
+    """Indices of the tracks the audio models decode: all, or ``limit`` spread evenly over the album
+    (the middle of each of ``limit`` equal runs of tracks, so an intro or a closing track is not
+    favoured)."""
+    if limit <= 0 or limit >= n_tracks:
+        return set(range(n_tracks))
+    return {min(n_tracks - 1, int((k + 0.5) * n_tracks / limit)) for k in range(limit)}
+
+
 def cover_identity(album: Album) -> str | None:
     """Cache key of the picture ``load_cover`` would return: folder image, else the first track with art."""
     if album.cover_source == "folder" and album.cover_path:
@@ -150,13 +159,14 @@ class Suggester:
                     work.cover_probs[lp.key] = hit
                 else:
                     work.cover_todo.append(lp)
-        for track in album.tracks:
+        heard = tracks_to_hear(len(album.tracks), self.config.inference.audio_tracks_per_album)
+        for i, track in enumerate(album.tracks):
             tkey = file_key("track", track.path)
             for lp in audio_packs:
                 hit = self.cache.get(tkey, lp.key, len(lp.pack.labels)) if self.cache and tkey else None
-                if hit is not None:
+                if hit is not None:  # a cached track is always used: it costs nothing
                     work.track_probs.setdefault(lp.key, {})[track.path] = hit
-                else:
+                elif i in heard:
                     work.audio_todo.setdefault(track.path, {}).setdefault(lp.spec_key, []).append(lp)
         return work
 
