@@ -49,6 +49,13 @@ class AboutDialog(QDialog):
             tabs.addTab(browser, f"{pack.name} {pack.version}")
         if tabs.count() == 0:
             tabs.addTab(QLabel("Model cards appear here once the models are loaded (run Suggest)."), "Models")
+        from musictagger.ml.backbones import credits_markdown
+
+        credits = QTextBrowser()
+        credits.setObjectName("backboneCredits")
+        credits.setOpenExternalLinks(True)
+        credits.setMarkdown(credits_markdown())
+        tabs.addTab(credits, "Pretrained networks")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -376,3 +376,27 @@ def available() -> dict[str, str | None]:
         spec = importlib.util.find_spec(src.module)
         out[name] = installed_version(src) if spec is not None else None
     return out
+
+
+def credits_markdown() -> str:
+    """The pretrained networks musictagger builds on, their packages and licences (for About and cards)."""
+    installed = available()
+    lines = [
+        "musictagger's bundled packs are heads trained by musictagger on top of these pretrained networks. "
+        "Their weights are not part of musictagger: they come from the packages below, installed beside it, "
+        "and are converted on your machine on first use.",
+        "",
+        "| network | package | installed | licence | source |",
+        "|---|---|---|---|---|",
+    ]
+    for name, src in SOURCES.items():
+        version = installed.get(name)
+        lines.append(f"| {name} | {src.requirement} | {version or 'no'} | {src.license} | {src.url} |")
+    lines += [
+        "",
+        "- EfficientNet-Lite: Mingxing Tan, Quoc V. Le, *EfficientNet: Rethinking Model Scaling for "
+        "Convolutional Neural Networks*, ICML 2019; ImageNet weights converted to PyTorch by RangiLyu (Apache-2.0).",
+        "- musicnn: Jordi Pons, Xavier Serra, *musicnn: pre-trained convolutional neural networks for music audio "
+        "tagging*, ISMIR 2019 LBD (ISC licence).",
+    ]
+    return "\n".join(lines)
