@@ -54,7 +54,7 @@ def main() -> None:
     shared = args.shared or shared_data_dir()
     if shared is None:
         sys.exit("no shared data (pass --shared or set MUSICTAGGER_SHARED_DATA)")
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     model, frontend = load_backbone(args.model), MusicnnFrontend()
     genre_cols = [i for i, t in enumerate(TAGS) if t in label_map()]
 

@@ -8,7 +8,7 @@ import pytest
 from musictagger.ml.packs import bundled_models_dir, find_packs
 from musictagger.training.report import _fmt, _label_name, headline_lines
 
-EXPECTED = {"covers-v1": "cover", "audio-v1": "audio"}
+EXPECTED = {"covers-v1": "cover", "audio-v1": "audio", "covers-v2": "cover", "audio-v2": "audio"}
 
 
 def bundled():
@@ -29,7 +29,8 @@ def test_the_bundled_packs_exist_and_load():
         assert pack.weights_path.stat().st_size < 5 * 1024 * 1024
         model = pack.load_model("cpu")
         assert sum(p.numel() for p in model.parameters()) > 0
-        assert set(pack.metrics["per_label_ap"]) == set(pack.labels)
+        if pack.training.get("split") != "calibration":  # audio-v2: AP only where the corpus has positives
+            assert set(pack.metrics["per_label_ap"]) == set(pack.labels)
 
 
 @pytest.mark.parametrize("pack", bundled(), ids=lambda p: p.name)
@@ -45,7 +46,9 @@ def test_model_card_figures_equal_the_manifest_metrics(pack):
         row = next(r for r in card.splitlines() if r.startswith(f"| {_label_name(label)} (`{label}`)"))
         assert f"| {_fmt(ap)} |" in row
         assert f"| {_fmt(pack.thresholds[label])} |" in row
-    assert "## Limits" in card and "by artist" in card
+    assert "## Limits" in card
+    if pack.training.get("split") != "calibration":  # audio-v2 is measured, not trained
+        assert "by artist" in card
 
 
 def test_cover_pack_clearly_beats_chance():
