@@ -49,7 +49,9 @@ def embeddings(variant: str, items, augmented: int, cache: Path):
     emb = embed_covers(items, model, spec, augmented_views=augmented, seed=0)
     print(f"  {variant}: embedded {len(emb.items)} covers × {len(emb.views)} views in {time.perf_counter() - t0:.0f} s")
     cache.mkdir(parents=True, exist_ok=True)
-    np.savez(path, keys=np.array([it.key for it in emb.items]), **{k: v.astype(np.float16) for k, v in emb.views.items()})
+    np.savez(
+        path, keys=np.array([it.key for it in emb.items]), **{k: v.astype(np.float16) for k, v in emb.views.items()}
+    )
     return emb
 
 
