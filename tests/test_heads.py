@@ -83,7 +83,12 @@ def test_cover_head_pack_learns_cross_validates_and_stores_only_its_head(app_hom
         out_dir=tmp_path / "packs",
         name="tiny-covers-v2",
         version="1.0.0",
-        params={"variant": "efficientnet-lite0", "stages": [6, 7], "pooling": "mean_std", "tta_flip": True},
+        params={
+            "variants": ["efficientnet-lite0"],
+            "stages": [6, 7],
+            "pooling": "mean_std",
+            "views": ["mirror", "zoom"],
+        },
         recipe=HeadRecipe(l2=1.0, folds=3, augmented_views=1),
         description="test",
         limits=["test"],
@@ -94,12 +99,13 @@ def test_cover_head_pack_learns_cross_validates_and_stores_only_its_head(app_hom
     assert report.metrics["macro_auc"] == 1.0  # out-of-fold: artists it never saw, trivially separable
 
     pack = load_pack(tmp_path / "packs" / "tiny-covers-v2")
-    assert pack.manifest.backbone is not None and pack.manifest.backbone.name == "efficientnet-lite0"
-    assert pack.manifest.backbone.sha256 == backbones.source("efficientnet-lite0").sha256
+    assert [(r.name, r.sha256) for r in pack.manifest.backbones] == [
+        ("efficientnet-lite0", backbones.source("efficientnet-lite0").sha256)
+    ]
     assert pack.weights_path.stat().st_size < 200_000  # the head only: never the backbone's 18 MB
     from safetensors.torch import load_file
 
-    assert not any(k.startswith("backbone.") for k in load_file(pack.weights_path))
+    assert not any(k.startswith("backbones.") for k in load_file(pack.weights_path))
     model = pack.load_model("cpu")
     from musictagger.ml.cover_input import preprocess_bytes
 
@@ -111,3 +117,19 @@ def test_cover_head_pack_learns_cross_validates_and_stores_only_its_head(app_hom
     assert p[0, 0] > p[1, 0] and p[1, 1] > p[0, 1]
     card = Path(pack.path / "MODEL_CARD.md").read_text()
     assert "3-fold cross-validation grouped by artist" in card and "| macro_auc | 1.000 | 0.000 | 3 |" in card
+
+
+def test_exclusive_group_is_one_softmax_choice_in_the_head_and_in_the_model():
+    from musictagger.ml.heads import exclusive_logits
+    from musictagger.training.heads import LinearHead
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 4)).astype(np.float32)
+    head = LinearHead(np.zeros(4, np.float32), np.ones(4, np.float32), rng.standard_normal((4, 4)).astype(np.float32),
+                      np.zeros(4, np.float32), exclusive=[[0, 2, 3]])  # fmt: skip
+    p = head.probs(x)
+    assert np.allclose(p[:, [0, 2, 3]].sum(axis=1), 1.0)
+    z = torch.from_numpy(x @ head.weight.T)
+    q = torch.sigmoid(exclusive_logits(z, [[0, 2, 3]])).numpy()
+    assert np.allclose(p, q, atol=1e-5)  # label 1 stays an independent sigmoid in both
+    assert np.allclose(q[:, 1], 1 / (1 + np.exp(-z[:, 1].numpy())), atol=1e-6)

@@ -345,8 +345,8 @@ def cmd_models_info(args: argparse.Namespace) -> int:
     m = p.manifest
     print(f"{p.name} {p.version} ({p.kind}, {'bundled' if p.bundled else 'user'})  {p.path}")
     print(f"  architecture: {p.architecture.get('name')}  labels: {len(p.labels)}  licence: {m.license}")
-    if m.backbone is not None:
-        print(f"  backbone: {m.backbone.name} (sha256 {m.backbone.sha256[:12]}…)")
+    for ref in m.backbones:
+        print(f"  backbone: {ref.name} (sha256 {ref.sha256[:12]}…)")
     if m.description:
         print(f"  {m.description}")
     print()

@@ -1,18 +1,19 @@
 """Models built on pretrained backbones: a backbone (weights from :mod:`musictagger.ml.backbones`)
 plus what musictagger itself trains or measures.
 
-* :class:`CoverHead` (``cover_head``): an EfficientNet-Lite image backbone, frozen; its stage
-  outputs pooled into one embedding (the mean of each chosen stage's map, and for ``mean_std``
-  also its standard deviation over positions — the style statistics of mid-level features, which
-  carry much of what a cover's genre looks like); the embedding standardised with the training
-  set's mean and spread; then a linear (or one-hidden-layer) classifier. With ``tta_flip`` the
-  embedding is the mean of the image's and its mirror image's.
+* :class:`CoverHead` (``cover_head``): one or more EfficientNet-Lite image backbones, frozen; their
+  stage outputs pooled into one embedding (the mean of each chosen stage's map, and for
+  ``mean_std`` also its standard deviation over positions — the style statistics of mid-level
+  features, which carry much of what a cover's genre looks like), averaged over the clean image
+  and deterministic test-time views (mirror, central zoom); the embedding standardised with the
+  training set's mean and spread; then a linear (or one-hidden-layer) classifier, with optional
+  *exclusive* groups of labels that are one choice (a softmax: a cover looks like one broad genre).
 * :class:`MusicnnTagger` (``musicnn_tagger``): musicnn's own 50 tag outputs on one 187-frame
   patch (the tags are mapped into the taxonomy by the pack's ``label_map``).
 
 Both expose :meth:`embed` — the vector "learn from my library" and similarity search use — and
-keep the backbone under ``self.backbone`` (the ``backbone.`` prefix a pack's own weights never
-carry).
+keep their backbones under ``self.backbones`` / ``self.backbone`` (the ``backbones.`` prefix a
+pack's own weights never carry).
 
 This module imports torch at its top; it is imported lazily, only where a model is built.
 """
@@ -47,8 +48,31 @@ def pool_maps(maps: Sequence[torch.Tensor], stages: Sequence[int], pooling: str)
     return torch.cat(parts, dim=1)
 
 
+#: Deterministic test-time views of a cover, as transforms of the clean (batch, 3, H, W) tensor.
+TEST_VIEWS = ("mirror", "zoom", "zoom_mirror")
+ZOOM = 0.8  # "zoom": the central 80 % of each side, scaled back to the input size
+
+
+def test_view(x: torch.Tensor, name: str) -> torch.Tensor:
+    """One of :data:`TEST_VIEWS` of normalised covers ``x``."""
+    if name not in TEST_VIEWS:
+        raise ValueError(f"unknown test view {name!r} (known: {', '.join(TEST_VIEWS)})")
+    if name.startswith("zoom"):
+        h, w = x.shape[-2:]
+        ch, cw = round(h * ZOOM), round(w * ZOOM)
+        top, left = (h - ch) // 2, (w - cw) // 2
+        x = F.interpolate(x[..., top : top + ch, left : left + cw], size=(h, w), mode="bilinear",
+                          align_corners=False, antialias=False)  # fmt: skip
+    return x.flip(3) if name.endswith("mirror") else x
+
+
 class CoverHead(nn.Module):
-    """(batch, 3, H, W) normalised covers → (batch, n_labels) logits, on a frozen EfficientNet-Lite."""
+    """(batch, 3, H, W) normalised covers → (batch, n_labels) logits, on frozen EfficientNet-Lite backbones.
+
+    With several ``variants`` their pooled features are concatenated (each backbone reads the same
+    input tensor). ``views``: test-time views (:data:`TEST_VIEWS`) whose pooled features are
+    averaged with the clean image's.
+    """
 
     embed_mean: torch.Tensor
     embed_std: torch.Tensor
@@ -56,41 +80,76 @@ class CoverHead(nn.Module):
     def __init__(
         self,
         n_labels: int,
-        variant: str = "efficientnet-lite0",
+        variants: Sequence[str] = ("efficientnet-lite0",),
         stages: Sequence[int] = (7,),
         pooling: str = "mean",
         hidden: int = 0,
         dropout: float = 0.0,
-        tta_flip: bool = True,
+        views: Sequence[str] = ("mirror",),
+        exclusive: Sequence[Sequence[int]] = (),
     ) -> None:
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
-        self.backbone = EfficientNetLite(variant)
-        channels = [s.channels for s in self.backbone.stages] + [self.backbone._conv_head.out_channels]
-        if not stages or any(not 0 <= i < len(channels) for i in stages):
-            raise ValueError(f"stages must be indices of the {len(channels)} feature maps, not {list(stages)}")
+        if not variants:
+            raise ValueError("a cover head needs at least one backbone")
+        self.backbones = nn.ModuleList(EfficientNetLite(v) for v in variants)
+        self.variants = [str(v) for v in variants]
         self.stages = [int(i) for i in stages]
+        self.embedding_size = 0
+        for net in self.backbones:
+            channels = [s.channels for s in net.stages] + [net._conv_head.out_channels]
+            if not self.stages or any(not 0 <= i < len(channels) for i in self.stages):
+                raise ValueError(f"stages must be indices of the {len(channels)} feature maps, not {list(stages)}")
+            self.embedding_size += pooled_size(channels, self.stages, pooling)
         self.pooling = pooling
-        self.tta_flip = bool(tta_flip)
-        self.embedding_size = pooled_size(channels, self.stages, pooling)
+        self.views = [str(v) for v in views]
+        for v in self.views:
+            if v not in TEST_VIEWS:
+                raise ValueError(f"unknown test view {v!r} (known: {', '.join(TEST_VIEWS)})")
         self.register_buffer("embed_mean", torch.zeros(self.embedding_size))
         self.register_buffer("embed_std", torch.ones(self.embedding_size))
         self.classifier = make_classifier(self.embedding_size, n_labels, hidden, dropout)
+        self.exclusive = [[int(i) for i in group] for group in exclusive]
+        if any(not 0 <= i < n_labels for group in self.exclusive for i in group):
+            raise ValueError(f"exclusive groups must hold label indices below {n_labels}, not {self.exclusive}")
+
+    @property
+    def resolution(self) -> int:
+        """The input size: the largest native resolution among the backbones."""
+        return max(net.resolution for net in self.backbones)
+
+    def pooled_one(self, x: torch.Tensor) -> torch.Tensor:
+        """Raw pooled features of exactly these images (no test-time views)."""
+        return torch.cat([pool_maps(net.feature_maps(x), self.stages, self.pooling) for net in self.backbones], dim=1)
 
     def pooled(self, x: torch.Tensor) -> torch.Tensor:
-        """The raw pooled features (mean of the image's and, with ``tta_flip``, its mirror image's)."""
-        z = pool_maps(self.backbone.feature_maps(x), self.stages, self.pooling)
-        if self.tta_flip:
-            z = 0.5 * (z + pool_maps(self.backbone.feature_maps(x.flip(3)), self.stages, self.pooling))
-        return z
+        """Raw pooled features: the mean over the clean image and its test-time views."""
+        z = self.pooled_one(x)
+        for v in self.views:
+            z = z + self.pooled_one(test_view(x, v))
+        return z / (1 + len(self.views))
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """The standardised embedding the classifier reads, (batch, ``embedding_size``)."""
         return (self.pooled(x) - self.embed_mean) / self.embed_std
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.embed(x))
+        return exclusive_logits(self.classifier(self.embed(x)), self.exclusive)
+
+
+def exclusive_logits(logits: torch.Tensor, groups: Sequence[Sequence[int]]) -> torch.Tensor:
+    """Within each group of labels, one choice: the group's logits become the logits of its softmax
+    probabilities (so ``sigmoid`` of the output is the softmax share). Labels outside every group
+    keep their independent logits."""
+    if not groups:
+        return logits
+    out = logits.clone()
+    for group in groups:
+        idx = torch.tensor(list(group), device=logits.device)
+        log_p = torch.log_softmax(logits.index_select(1, idx), dim=1)
+        out[:, idx] = log_p - torch.log1p(-log_p.exp().clamp(max=1 - 1e-7))
+    return out
 
 
 def make_classifier(size: int, n_labels: int, hidden: int = 0, dropout: float = 0.0) -> nn.Module:
@@ -109,7 +168,7 @@ class MusicnnTagger(nn.Module):
 
     def __init__(self, n_labels: int = 50, frames: int = PATCH_FRAMES) -> None:
         super().__init__()
-        self.backbone = Musicnn(n_tags=n_labels)
+        self.backbones = nn.ModuleList([Musicnn(n_tags=n_labels)])
         self.frames = int(frames)
         self.embedding_size = EMBEDDING_DIM
 
@@ -117,6 +176,10 @@ class MusicnnTagger(nn.Module):
         if x.shape[1] >= self.frames:
             return x[:, : self.frames]
         return F.pad(x, (0, 0, 0, self.frames - x.shape[1]))
+
+    @property
+    def backbone(self) -> Musicnn:
+        return self.backbones[0]  # type: ignore[return-value]
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """musicnn's 200-d penultimate embedding."""
@@ -127,17 +190,19 @@ class MusicnnTagger(nn.Module):
 
 
 def build_cover_head(params: dict[str, Any]) -> CoverHead:
-    unknown = set(params) - {"n_labels", "variant", "stages", "pooling", "hidden", "dropout", "tta_flip"}
+    known = {"n_labels", "variants", "stages", "pooling", "hidden", "dropout", "views", "exclusive"}
+    unknown = set(params) - known
     if unknown:
         raise ValueError(f"unknown params {sorted(unknown)}")
     return CoverHead(
         n_labels=int(params["n_labels"]),
-        variant=str(params.get("variant", "efficientnet-lite0")),
+        variants=[str(v) for v in params.get("variants", ["efficientnet-lite0"])],
         stages=[int(i) for i in params.get("stages", [7])],
         pooling=str(params.get("pooling", "mean")),
         hidden=int(params.get("hidden", 0)),
         dropout=float(params.get("dropout", 0.0)),
-        tta_flip=bool(params.get("tta_flip", True)),
+        views=[str(v) for v in params.get("views", ["mirror"])],
+        exclusive=[list(g) for g in params.get("exclusive", [])],
     )
 
 

@@ -68,7 +68,7 @@ class PackSpec:
     limits: list[str]
     label_space: str = "taxonomy"
     label_map: dict[str, list[str]] = field(default_factory=dict)
-    backbone: dict[str, str] | None = None  # {"name", "sha256"}
+    backbones: list[dict[str, str]] = field(default_factory=list)  # [{"name", "sha256"}]
 
 
 def finish_pack(
@@ -118,8 +118,8 @@ def finish_pack(
     }
     if spec.label_space == "free" and spec.label_map:
         manifest["label_map"] = spec.label_map
-    if spec.backbone is not None:
-        manifest["backbone"] = dict(spec.backbone)
+    if spec.backbones:
+        manifest["backbones"] = [dict(ref) for ref in spec.backbones]
     card = model_card(result, description=spec.description, limits=spec.limits, license_=spec.license)
     save_pack(Path(out_dir) / spec.name, manifest, state_dict, card)
     return result

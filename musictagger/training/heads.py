@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +37,6 @@ from musictagger.training.data import Dataset, DatasetError, Item, cover_bytes
 from musictagger.training.finish import ExtraMetrics, PackSpec, finish_pack, held_out_metrics, label_matrix
 from musictagger.training.split import artist_folds, artist_key
 
-CLEAN_VIEWS = ("clean", "mirror")
-
 
 @dataclass(frozen=True)
 class HeadRecipe:
@@ -46,6 +44,8 @@ class HeadRecipe:
 
     l2: float = 1.0  # L2 penalty on the standardised-embedding weights (per item-row mean loss)
     pos_weight_max: float = 10.0
+    #: Groups of labels that are one choice (softmax within the group), by name; empty: all independent.
+    exclusive: tuple[tuple[str, ...], ...] = ()
     folds: int = 5
     augmented_views: int = 4  # augmented crops per item added to the training rows
     seed: int = 0
@@ -53,20 +53,23 @@ class HeadRecipe:
 
 @dataclass
 class Embeddings:
-    """Per view name, one row per item (same order as ``items``)."""
+    """Per view name, one row per item (same order as ``items``). ``test_views`` are the views the
+    model averages at inference (``clean`` and the model's deterministic test-time views); any
+    other view (augmented crops) only adds training rows."""
 
     items: list[Item]
     views: dict[str, np.ndarray]
     errors: list[tuple[str, str]] = field(default_factory=list)
+    test_views: tuple[str, ...] = ("clean",)
 
     @property
     def size(self) -> int:
         return next(iter(self.views.values())).shape[1]
 
     def clean(self, rows: np.ndarray | slice | None = None) -> np.ndarray:
-        """The test-time embedding: mean of the clean and mirrored views (what ``tta_flip`` computes)."""
+        """The embedding the model computes at inference: the mean over ``test_views``."""
         sel = slice(None) if rows is None else rows
-        return 0.5 * (self.views["clean"][sel] + self.views["mirror"][sel])
+        return np.mean([self.views[v][sel] for v in self.test_views], axis=0)
 
     def training_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(X, item index per row): every view of the given items, stacked."""
@@ -87,34 +90,41 @@ def embed_covers(
 ) -> Embeddings:
     """Pooled backbone features of each item's cover, per view, from a :class:`~musictagger.ml.heads.CoverHead`.
 
-    Views: ``clean`` (the inference crop), ``mirror`` (it, flipped) and ``aug0..`` (random resized
-    crops, flips and colour jitter, reproducible for ``seed`` and the item's position). Unreadable
-    covers are skipped and reported in ``errors``.
+    Views: ``clean`` (the inference crop), the model's test-time views (``mirror``, ``zoom``…,
+    computed exactly as the model computes them) and ``aug0..`` (random resized crops, flips and
+    colour jitter, reproducible for ``seed`` and the item's position). Unreadable covers are
+    skipped and reported in ``errors``.
     """
     import torch
 
     from musictagger.ml.cover_input import open_image, preprocess
+    from musictagger.ml.heads import test_view
 
-    names = list(CLEAN_VIEWS) + [f"aug{i}" for i in range(augmented_views)]
+    test_names = ["clean", *model.views]
+    names = test_names + [f"aug{i}" for i in range(augmented_views)]
     rows: dict[str, list[np.ndarray]] = {n: [] for n in names}
     ok: list[Item] = []
     errors: list[tuple[str, str]] = []
     tracker = ProgressTracker("embed", len(items), progress)
     tracker.update(0, force=True)
-    pending: list[np.ndarray] = []
+    clean: list[np.ndarray] = []
+    augmented: list[np.ndarray] = []
 
     def flush() -> None:
-        if not pending:
+        if not clean:
             return
-        x = torch.from_numpy(np.concatenate(pending))
         with torch.inference_mode():
-            from musictagger.ml.heads import pool_maps
-
-            z = pool_maps(model.backbone.feature_maps(x), model.stages, model.pooling).float().numpy()
-        z = z.reshape(len(pending), len(names), -1)
-        for j, n in enumerate(names):
-            rows[n].append(z[:, j])
-        pending.clear()
+            x = torch.from_numpy(np.stack(clean))
+            for name in test_names:
+                v = x if name == "clean" else test_view(x, name)
+                rows[name].append(model.pooled_one(v).float().numpy())
+            if augmented_views:
+                a = torch.from_numpy(np.stack(augmented))
+                z = model.pooled_one(a).float().numpy().reshape(len(clean), augmented_views, -1)
+                for k in range(augmented_views):
+                    rows[f"aug{k}"].append(z[:, k])
+        clean.clear()
+        augmented.clear()
 
     size = int(spec["size"])
     for i, item in enumerate(items):
@@ -128,32 +138,38 @@ def embed_covers(
             tracker.advance(current=item.key)
             continue
         rng = np.random.default_rng([seed, i])
-        clean = preprocess(img, spec)
-        views = [clean, np.ascontiguousarray(clean[:, :, ::-1])]
-        views += [preprocess(img, spec, augment=True, rng=rng) for _ in range(augmented_views)]
-        pending.append(np.stack(views))
+        clean.append(preprocess(img, spec))
+        augmented.extend(preprocess(img, spec, augment=True, rng=rng) for _ in range(augmented_views))
         ok.append(item)
-        if len(pending) >= max(1, batch // len(names)):
+        if len(clean) >= max(1, batch // (len(test_names) + augmented_views)):
             flush()
         tracker.advance(current=item.title or item.key)
     flush()
     if not ok:
         raise DatasetError("no cover could be read")
-    return Embeddings(ok, {n: np.concatenate(v) for n, v in rows.items()}, errors)
+    return Embeddings(ok, {n: np.concatenate(v) for n, v in rows.items()}, errors, tuple(test_names))
 
 
 @dataclass
 class LinearHead:
-    """Standardisation + a linear layer: ``logits = ((x − mean)/std) @ weight.T + bias``."""
+    """Standardisation + a linear layer: ``logits = ((x − mean)/std) @ weight.T + bias``; within each
+    ``exclusive`` group of label indices the probabilities are the softmax of the group's logits
+    (as :func:`musictagger.ml.heads.exclusive_logits` computes them in the model)."""
 
     mean: np.ndarray
     std: np.ndarray
     weight: np.ndarray  # (labels, dim)
     bias: np.ndarray  # (labels,)
+    exclusive: list[list[int]] = field(default_factory=list)
 
     def probs(self, x: np.ndarray) -> np.ndarray:
         z = ((x - self.mean) / self.std) @ self.weight.T + self.bias
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
+        for group in self.exclusive:
+            g = z[:, group] - z[:, group].max(axis=1, keepdims=True)
+            e = np.exp(g)
+            p[:, group] = e / e.sum(axis=1, keepdims=True)
+        return p
 
 
 def fit_linear(x: np.ndarray, y: np.ndarray, *, l2: float, pos_weight_max: float = 10.0) -> LinearHead:
@@ -193,9 +209,18 @@ def _targets(items: Sequence[Item], labels: Sequence[str]) -> np.ndarray:
     return label_matrix([it.labels for it in items], labels)
 
 
-def fit_on(emb: Embeddings, y: np.ndarray, rows: np.ndarray, recipe: HeadRecipe) -> LinearHead:
+def exclusive_indices(recipe: HeadRecipe, labels: Sequence[str]) -> list[list[int]]:
+    """The recipe's exclusive groups as label indices (labels the data lacks are left out; a group
+    needs two)."""
+    groups = [[labels.index(lab) for lab in group if lab in labels] for group in recipe.exclusive]
+    return [g for g in groups if len(g) >= 2]
+
+
+def fit_on(emb: Embeddings, y: np.ndarray, rows: np.ndarray, recipe: HeadRecipe, labels: Sequence[str]) -> LinearHead:
     x, owner = emb.training_rows(rows)
-    return fit_linear(x, y[owner], l2=recipe.l2, pos_weight_max=recipe.pos_weight_max)
+    head = fit_linear(x, y[owner], l2=recipe.l2, pos_weight_max=recipe.pos_weight_max)
+    head.exclusive = exclusive_indices(recipe, labels)
+    return head
 
 
 @dataclass
@@ -247,7 +272,7 @@ def cross_validate(
         if len(val) == 0 or len(train) == 0:
             tracker.advance()
             continue
-        head = fit_on(emb, y, train, recipe)
+        head = fit_on(emb, y, train, recipe, labels)
         probs[val] = head.probs(emb.clean(val))
         figures: dict[str, float | None] = {
             "macro_ap": M.macro(M.per_label(M.average_precision, y[val], probs[val], labels)),
@@ -285,12 +310,13 @@ def train_cover_head(
 
     started = time.monotonic()
     labels = list(dataset.labels)
+    params = dict(params, exclusive=exclusive_indices(recipe, labels))
     model = build_cover_head(dict(params, n_labels=len(labels)))
-    variant = model.backbone.variant
-    backbone_sha = source(variant).sha256
-    model.backbone.load_state_dict(load_backbone_state(variant, backbone_sha, needed_by=name))
+    refs = [{"name": v, "sha256": source(v).sha256} for v in model.variants]
+    for net, ref in zip(model.backbones, refs):
+        net.load_state_dict(load_backbone_state(ref["name"], ref["sha256"], needed_by=name))
     model.eval()
-    spec = {"size": model.backbone.resolution, "resize": "shorter_side_then_center_crop", "mean": list(MEAN),
+    spec = {"size": model.resolution, "resize": "shorter_side_then_center_crop", "mean": list(MEAN),
             "std": list(STD)}  # fmt: skip
 
     emb = embed_covers(dataset.items, model, spec, augmented_views=recipe.augmented_views, seed=recipe.seed,
@@ -300,7 +326,7 @@ def train_cover_head(
     metrics, thresholds = held_out_metrics(y, cv.probs, labels, extra_metrics)
     metrics["cross_validation"] = {"folds": recipe.folds, "grouped_by": "artist", **cv.summary()}
 
-    head = fit_on(emb, y, np.arange(len(emb.items)), recipe)
+    head = fit_on(emb, y, np.arange(len(emb.items)), recipe, labels)
     with torch.no_grad():
         model.embed_mean.copy_(torch.from_numpy(head.mean))
         model.embed_std.copy_(torch.from_numpy(head.std))
@@ -338,7 +364,7 @@ def train_cover_head(
         description=description,
         license=license_,
         limits=limits,
-        backbone={"name": variant, "sha256": backbone_sha},
+        backbones=refs,
     )
     return finish_pack(
         out_dir,
@@ -347,7 +373,7 @@ def train_cover_head(
         metrics=metrics,
         thresholds=thresholds,
         data=data,
-        training={"recipe": recipe.__dict__ | {"head": "logistic regression (L-BFGS)"}, "device": "cpu"},
+        training={"recipe": asdict(recipe) | {"head": "logistic regression (L-BFGS)"}, "device": "cpu"},
         report={
             "epochs_run": 0,
             "best_epoch": 0,

@@ -5,7 +5,7 @@ A pack is a folder holding exactly what is needed to run a model, and nothing ex
     covers-v2/
         manifest.json        what the model is: labels, input spec, architecture, thresholds,
                              metrics, training summary, sha256 of the weights, licence, and the
-                             pretrained backbone it builds on (name + sha256), if any
+                             pretrained backbones it builds on (name + sha256), if any
         weights.safetensors  the state dict (safetensors: plain tensors, never pickle) — for a
                              pack on a backbone, only the pack's own tensors (its head)
         MODEL_CARD.md        the human story: data, intended use, limits, evaluation

@@ -55,7 +55,7 @@ _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 _KNOWN_KEYS = {
     "format_version", "name", "version", "kind", "labels", "label_space", "label_map", "input", "architecture",
-    "thresholds", "metrics", "training", "sha256", "created", "license", "description", "backbone", "default",
+    "thresholds", "metrics", "training", "sha256", "created", "license", "description", "backbones", "default",
 }  # fmt: skip
 
 
@@ -179,15 +179,20 @@ class BackboneRef:
         return {"name": self.name, "sha256": self.sha256}
 
 
-def _validate_backbone(manifest: Mapping[str, Any]) -> BackboneRef | None:
-    if "backbone" not in manifest:
-        return None
-    ref = _get(manifest, "backbone", "backbone", dict, "an object {name, sha256}")
-    name = _get(ref, "name", "backbone.name", str, "a string")
-    sha = _get(ref, "sha256", "backbone.sha256", str, "a hex string")
-    if not _SHA256_RE.match(sha):
-        raise _fail("backbone.sha256", "must be 64 lowercase hex digits")
-    return BackboneRef(name, sha)
+def _validate_backbones(manifest: Mapping[str, Any]) -> tuple[BackboneRef, ...]:
+    if "backbones" not in manifest:
+        return ()
+    refs = _get(manifest, "backbones", "backbones", list, "a list of {name, sha256}")
+    out = []
+    for i, ref in enumerate(refs):
+        if not isinstance(ref, dict):
+            raise _fail(f"backbones[{i}]", f"must be an object {{name, sha256}}, not {ref!r}")
+        name = _get(ref, "name", f"backbones[{i}].name", str, "a string")
+        sha = _get(ref, "sha256", f"backbones[{i}].sha256", str, "a hex string")
+        if not _SHA256_RE.match(sha):
+            raise _fail(f"backbones[{i}].sha256", "must be 64 lowercase hex digits")
+        out.append(BackboneRef(name, sha))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -197,8 +202,8 @@ class PackManifest:
     Required: ``format_version``, ``name``, ``version``, ``kind``, ``labels``, ``input``,
     ``architecture``, ``sha256``, ``created``, ``license``. Optional: ``label_space`` (default
     "taxonomy"), ``label_map`` (free label spaces only), ``thresholds``, ``metrics``,
-    ``training``, ``description``, ``backbone`` ({name, sha256}: the pretrained network whose
-    weights the pack's own weights sit on), ``default`` (false: a bundled pack kept loadable by
+    ``training``, ``description``, ``backbones`` ([{name, sha256}]: the pretrained networks whose
+    weights the pack's own weights sit on, in the order of the model's ``backbones.<i>``), ``default`` (false: a bundled pack kept loadable by
     name but no longer run unless asked for, e.g. one a newer pack replaced). The mapping fields are private copies; accessors
     on :class:`~musictagger.ml.packs.ModelPack` hand out copies again.
     """
@@ -218,7 +223,7 @@ class PackManifest:
     metrics: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
     description: str = ""
-    backbone: BackboneRef | None = None
+    backbones: tuple[BackboneRef, ...] = ()
     default: bool = True
     format_version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
@@ -314,7 +319,7 @@ class PackManifest:
         description = ""
         if "description" in manifest:
             description = _get(manifest, "description", "description", str, "a string")
-        backbone = _validate_backbone(manifest)
+        backbones = _validate_backbones(manifest)
         default = True
         if "default" in manifest:
             default = _get(manifest, "default", "default", bool, "true or false")
@@ -334,7 +339,7 @@ class PackManifest:
             metrics=copy.deepcopy(metrics),
             training=copy.deepcopy(training),
             description=description,
-            backbone=backbone,
+            backbones=backbones,
             default=default,
             format_version=fv,
             extra={k: copy.deepcopy(v) for k, v in manifest.items() if k not in _KNOWN_KEYS},
@@ -362,8 +367,8 @@ class PackManifest:
             out["label_map"] = {k: list(v) for k, v in self.label_map.items()}
         if self.description:
             out["description"] = self.description
-        if self.backbone is not None:
-            out["backbone"] = self.backbone.to_dict()
+        if self.backbones:
+            out["backbones"] = [ref.to_dict() for ref in self.backbones]
         if not self.default:
             out["default"] = False
         out.update(copy.deepcopy(self.extra))

@@ -4,9 +4,9 @@ Loading a pack checks the manifest field by field (:class:`~musictagger.ml.packs
 checks the weights against the manifest's sha256 (a tampered or half-copied file is refused) and
 checks that the file really is safetensors. :meth:`ModelPack.load_model` builds the architecture
 named in the manifest and loads the weights strictly — every key and every shape must match. A
-pack that builds on a pretrained backbone (``manifest.backbone``) stores only its own tensors
-(the head); the backbone's come from :mod:`musictagger.ml.backbones`, verified against the
-sha256 the pack names, under the ``backbone.`` prefix of the model's state dict.
+pack that builds on a pretrained backbone (``manifest.backbones``) stores only its own tensors
+(the head); the backbones' come from :mod:`musictagger.ml.backbones`, verified against the
+sha256 the pack names, under the ``backbones.<i>.`` prefix of the model's state dict.
 
 Pickle-based checkpoints (``.pt``, ``.pth``, ``.bin``, ``.ckpt``, ``.pkl``) are never opened,
 because unpickling runs arbitrary code; a folder that only has one gets a clear refusal.
@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 MANIFEST_FILE = "manifest.json"
 WEIGHTS_FILE = "weights.safetensors"
 MODEL_CARD_FILE = "MODEL_CARD.md"
-BACKBONE_PREFIX = "backbone."
+BACKBONE_PREFIX = "backbones."  # the model's ``backbones.<i>.*`` tensors come from manifest.backbones[i]
 
 # Checkpoint formats that are (or may be) pickles. We never open them: unpickling executes code.
 PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle")
@@ -180,14 +180,14 @@ class ModelPack:
             model = build_model(self.manifest.architecture, n_labels=len(self.manifest.labels))
         except PackError as exc:
             raise PackError(f"{self.path}: {exc}") from None
-        if self.manifest.backbone is not None:
+        if self.manifest.backbones:
             from musictagger.ml.backbones import load_backbone_state
 
-            ref = self.manifest.backbone
             if any(k.startswith(BACKBONE_PREFIX) for k in state):
                 raise PackError(f"{self.path}: its weights carry backbone tensors; a pack stores only its own")
-            backbone = load_backbone_state(ref.name, ref.sha256, needed_by=f"model pack {self}")
-            state.update({BACKBONE_PREFIX + k: v for k, v in backbone.items()})
+            for i, ref in enumerate(self.manifest.backbones):
+                backbone = load_backbone_state(ref.name, ref.sha256, needed_by=f"model pack {self}")
+                state.update({f"{BACKBONE_PREFIX}{i}.{k}": v for k, v in backbone.items()})
         _check_state_dict(self.path, model, state)
         model.load_state_dict(state, strict=True)
         return model.eval().to(device)
@@ -326,7 +326,7 @@ def save_pack(folder: Path, manifest: dict, state_dict: Mapping[str, torch.Tenso
     """Write a pack to ``folder`` atomically and return it, loaded and validated.
 
     Fills ``sha256`` (of the weights), ``format_version`` and ``created`` (today) when absent.
-    When the manifest names a ``backbone``, the state dict's ``backbone.*`` tensors are left out
+    When the manifest names ``backbones``, the state dict's ``backbones.*`` tensors are left out
     (they come from the backbone at load time; we never redistribute them). The pack is
     assembled in a hidden temporary folder beside ``folder``, validated by loading it (schema,
     hash, and a strict load into the architecture), and only then moved into place, so a crash
@@ -343,7 +343,7 @@ def save_pack(folder: Path, manifest: dict, state_dict: Mapping[str, torch.Tenso
     manifest.setdefault("format_version", FORMAT_VERSION)
     manifest.setdefault("created", date.today().isoformat())
     own = {str(k): v for k, v in state_dict.items()}
-    if "backbone" in manifest:
+    if manifest.get("backbones"):
         own = {k: v for k, v in own.items() if not k.startswith(BACKBONE_PREFIX)}
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in own.items()}
     blob = save_safetensors(tensors, metadata={"musictagger_pack": str(manifest.get("name", ""))})
