@@ -2,7 +2,7 @@
 artist-grouped 5-fold cross-validation (mean ± sd over folds), as covers-v2 was chosen.
 
     python benchmarks/cover_recipes.py [--shared ../shared/data] [--variants lite0,lite1,lite2]
-                                       [--augmented 4] [--cache benchmarks/out/cover_embeddings]
+                                       [--augmented 2] [--cache benchmarks/out/cover_embeddings]
 
 Every cover of ``covers/`` + ``black_metal_covers/`` (labels as ``make models`` builds them) goes
 once through each backbone; the mean and standard deviation of all eight feature maps are kept per
@@ -39,11 +39,11 @@ def embeddings(variant: str, items, augmented: int, cache: Path):
         z = np.load(path, allow_pickle=False)
         if list(z["keys"]) == keys:
             views = {k: z[k] for k in z.files if k != "keys"}
-            return Embeddings(list(items), views)
-    model = CoverHead(1, VARIANTS[variant], stages=range(8), pooling="mean_std", tta_flip=False)
-    model.backbone.load_state_dict(load_backbone_state(VARIANTS[variant]))
+            return Embeddings(list(items), views, test_views=("clean", "mirror"))
+    model = CoverHead(1, [VARIANTS[variant]], stages=range(8), pooling="mean_std", views=["mirror"])
+    model.backbones[0].load_state_dict(load_backbone_state(VARIANTS[variant]))
     model.eval()
-    spec = {"size": model.backbone.resolution, "resize": "shorter_side_then_center_crop", "mean": list(MEAN),
+    spec = {"size": model.resolution, "resize": "shorter_side_then_center_crop", "mean": list(MEAN),
             "std": list(STD)}  # fmt: skip
     t0 = time.perf_counter()
     emb = embed_covers(items, model, spec, augmented_views=augmented, seed=0)
@@ -70,14 +70,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", type=Path)
     ap.add_argument("--variants", default="lite0,lite1,lite2")
-    ap.add_argument("--augmented", type=int, default=4)
+    ap.add_argument("--augmented", type=int, default=2)
     ap.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / "out" / "cover_embeddings")
     args = ap.parse_args()
     import torch
 
     from musictagger.ml.efficientnet_lite import EfficientNetLite
     from musictagger.paths import shared_data_dir
-    from musictagger.training.bundled import broad_fold_figures, cover_dataset
+    from musictagger.training.bundled import BROAD, broad_fold_figures, cover_dataset
     from musictagger.training.heads import Embeddings, HeadRecipe, cross_validate
 
     torch.set_num_threads(1)
@@ -87,40 +87,47 @@ def main() -> None:
     ds = cover_dataset(shared)
     print(f"{len(ds.items)} covers, labels {ds.labels}")
     base = HeadRecipe(l2=1.0, folds=5, augmented_views=args.augmented)
+    broad = (tuple(BROAD.values()),)
+    # (name, stages, pooling, augmented training crops, mirror at test time, broad genres one softmax)
     recipes = [
-        ("head mean only, no augmentation, no mirror", [7], "mean", 0, False),
-        ("head mean, augmented + mirror", [7], "mean", args.augmented, True),
-        ("stages 3–7 mean+std, no augmentation, no mirror", [3, 4, 5, 6, 7], "mean_std", 0, False),
-        ("stages 3–7 mean+std, augmented + mirror", [3, 4, 5, 6, 7], "mean_std", args.augmented, True),
-        ("stages 1–7 mean+std, augmented + mirror", [1, 2, 3, 4, 5, 6, 7], "mean_std", args.augmented, True),
+        ("head mean only", [7], "mean", 0, False, False),
+        ("head mean, augmented + mirror", [7], "mean", args.augmented, True, False),
+        ("stages 3–7 mean+std", [3, 4, 5, 6, 7], "mean_std", 0, False, False),
+        ("stages 3–7 mean+std, augmented + mirror", [3, 4, 5, 6, 7], "mean_std", args.augmented, True, False),
+        ("… + broad genres one softmax", [3, 4, 5, 6, 7], "mean_std", args.augmented, True, True),
     ]
-    print(f"{'variant':6} {'recipe':48} {'broad AUC':>13} {'broad top-1':>13} {'BM AP':>13} {'macro AP':>9}")
-    for variant in args.variants.split(","):
-        emb = embeddings(variant, ds.items, args.augmented, args.cache)
-        net = EfficientNetLite(VARIANTS[variant])
-        channels = [s.channels for s in net.stages] + [1280]
-        for name, stages, pooling, augmented, mirror in recipes:
-            cols = columns(channels, stages, pooling)
-            views = {"clean": emb.views["clean"][:, cols].astype(np.float32)}
-            views["mirror"] = emb.views["mirror"][:, cols].astype(np.float32) if mirror else views["clean"]
-            for k in range(augmented):
-                views[f"aug{k}"] = emb.views[f"aug{k}"][:, cols].astype(np.float32)
-            sliced = Embeddings(emb.items, views)
-            if not mirror:  # train on the clean view only (the mirror slot repeats it)
-                sliced.views = {"clean": views["clean"], "mirror": views["clean"]}
-            for l2 in (1.0,):
-                cv = cross_validate(sliced, ds.labels, replace(base, l2=l2), fold_figures=broad_fold_figures)
-                s = cv.summary()
-
-                def f(key: str, s=s) -> str:
-                    v = s.get(key) or {}
-                    return f"{v['mean']:.3f}±{v['sd']:.3f}" if v.get("mean") is not None else "n/a"
-
-                print(
-                    f"{variant:6} {name:48} {f('broad_macro_auc'):>13} {f('broad_accuracy'):>13} "
-                    f"{f('black_metal_ap'):>13} {s['macro_ap']['mean']:9.3f}",
-                    flush=True,
+    variants = args.variants.split(",")
+    loaded = {v: embeddings(v, ds.items, args.augmented, args.cache) for v in variants}
+    channels = {}
+    for v in variants:
+        net = EfficientNetLite(VARIANTS[v])
+        channels[v] = [s.channels for s in net.stages] + [1280]
+    combos = [(v,) for v in variants] + ([tuple(variants[i] for i in (0, -1))] if len(variants) > 1 else [])
+    print(f"{'backbones':12} {'recipe':42} {'broad AUC':>13} {'broad top-1':>13} {'BM AP':>13} {'macro AP':>9}")
+    for combo in combos:
+        for name, stages, pooling, augmented, mirror, softmax in recipes:
+            views: dict[str, np.ndarray] = {}
+            names = ["clean"] + (["mirror"] if mirror else []) + [f"aug{k}" for k in range(augmented)]
+            for n in names:
+                views[n] = np.concatenate(
+                    [loaded[v].views[n][:, columns(channels[v], stages, pooling)].astype(np.float32) for v in combo],
+                    axis=1,
                 )
+            test_views = ("clean", "mirror") if mirror else ("clean",)
+            sliced = Embeddings(loaded[combo[0]].items, views, test_views=test_views)
+            recipe = replace(base, exclusive=broad if softmax else ())
+            cv = cross_validate(sliced, ds.labels, recipe, fold_figures=broad_fold_figures)
+            s = cv.summary()
+
+            def f(key: str, s=s) -> str:
+                v = s.get(key) or {}
+                return f"{v['mean']:.3f}±{v['sd']:.3f}" if v.get("mean") is not None else "n/a"
+
+            print(
+                f"{'+'.join(combo):12} {name:42} {f('broad_macro_auc'):>13} {f('broad_accuracy'):>13} "
+                f"{f('black_metal_ap'):>13} {s['macro_ap']['mean']:9.3f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -223,3 +223,29 @@ def test_an_audio_budget_per_album_hears_only_that_many_tracks_but_uses_cached_o
             r for r in Suggester(select_packs(names=["tiny-audio"]), cfg, device="cpu", cache=cache).run([blaze])
         )
         assert set(again.track_scores) == {t.path for t in blaze.tracks} and again.cached
+
+
+def test_embeddings_are_computed_once_cached_with_the_probabilities_and_given_per_album(library, packs):
+    import numpy as np
+
+    from musictagger.config import Config
+    from musictagger.library import Index, scan
+    from musictagger.pipeline import select_packs
+    from musictagger.pipeline.cache import ResultCache
+    from musictagger.pipeline.engine import Suggester
+
+    cfg = Config()
+    with Index() as index:
+        albums = scan([library], index=index, config=cfg).albums
+    blaze = next(a for a in albums if a.album == "A Blaze")
+    with ResultCache() as cache:
+        suggester = Suggester(select_packs(names=["tiny-cover", "tiny-audio"]), cfg, device="cpu", cache=cache)
+        first = next(suggester.run([blaze]))
+        assert not first.cached
+        cover, audio = first.embeddings["tiny-cover"], first.embeddings["tiny-audio"]
+        assert cover.ndim == 1 and audio.ndim == 1 and np.isfinite(cover).all() and np.isfinite(audio).all()
+        suggester2 = Suggester(select_packs(names=["tiny-cover", "tiny-audio"]), cfg, device="cpu", cache=cache)
+        again = next(suggester2.run([blaze]))
+        assert again.cached  # nothing decoded, nothing inferred
+        assert np.allclose(again.embeddings["tiny-cover"], cover, atol=1e-2)  # stored as float16
+        assert np.allclose(again.embeddings["tiny-audio"], audio, atol=1e-2)

@@ -216,6 +216,11 @@ class CoverCNN(nn.Module):
             e = torch.cat([e[:, : self.trunk_size] * keep, e[:, self.trunk_size :]], dim=1)
         return self.classifier(self.dropout(e))
 
+    def forward_with_embedding(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits, embedding) in one pass (inference: no dropout)."""
+        e = self.embed(x)
+        return self.classifier(self.dropout(e)), e
+
 
 def build(params: Mapping[str, Any]) -> CoverCNN:
     """The registry's builder: params ``n_labels`` (required), ``widths``, ``dropout``, ``in_size``,

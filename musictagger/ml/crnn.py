@@ -105,6 +105,11 @@ class CRNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.dropout(self.embed(x)))
 
+    def forward_with_embedding(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits, embedding) in one pass (inference: no dropout)."""
+        e = self.embed(x)
+        return self.head(self.dropout(e)), e
+
 
 def build(params: Mapping[str, Any]) -> CRNN:
     """Our CRNN from manifest ``architecture.params``: ``n_labels`` (required), ``n_mels``,

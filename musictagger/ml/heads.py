@@ -137,6 +137,11 @@ class CoverHead(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return exclusive_logits(self.classifier(self.embed(x)), self.exclusive)
 
+    def forward_with_embedding(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits, the standardised embedding) in one pass: what the engine caches for learning."""
+        e = self.embed(x)
+        return exclusive_logits(self.classifier(e), self.exclusive), e
+
 
 def exclusive_logits(logits: torch.Tensor, groups: Sequence[Sequence[int]]) -> torch.Tensor:
     """Within each group of labels, one choice: the group's logits become the logits of its softmax
@@ -187,6 +192,11 @@ class MusicnnTagger(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.backbone(self._fit(x))
+
+    def forward_with_embedding(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits, the 200-d penultimate embedding) in one pass."""
+        f = self.backbone.features(self._fit(x))
+        return f["logits"], f["penultimate"]
 
 
 def build_cover_head(params: dict[str, Any]) -> CoverHead:

@@ -3,6 +3,9 @@
 What is cached is each pack's raw per-label probabilities for one input (a track's excerpt mean,
 an album's cover), not the fused suggestions: changing thresholds, weights or top-k re-fuses
 instantly, and a pack that changes (new version or new weights → new sha256) misses the cache.
+Beside them, for packs built on a pretrained backbone, the input's *embedding* (float16): the
+vector "learn from my library" trains on and similar albums are found with, so neither ever runs
+a network again for an unchanged file.
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ import threading
 from array import array
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS model_cache (
     input_key TEXT NOT NULL,      -- 'track:<path>|<size>|<mtime_ns>' or 'cover:<path>|<size>|<mtime_ns>'
     pack_key  TEXT NOT NULL,      -- '<name>@<version>#<sha256[:16]>'
     probs     BLOB NOT NULL,      -- float32 little-endian, the pack's label order
+    embedding BLOB,               -- float16 little-endian, or NULL (packs without one)
     PRIMARY KEY (input_key, pack_key)
 ) WITHOUT ROWID;
 """
@@ -46,25 +51,52 @@ class ResultCache:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(SCHEMA)
+            columns = {r[1] for r in self._conn.execute("PRAGMA table_info(model_cache)")}
+            if "embedding" not in columns:  # a cache made before embeddings were kept
+                self._conn.execute("ALTER TABLE model_cache ADD COLUMN embedding BLOB")
 
     def get(self, input_key: str, pack_key: str, n_labels: int) -> list[float] | None:
+        return self.get_entry(input_key, pack_key, n_labels)[0]
+
+    def get_entry(self, input_key: str, pack_key: str, n_labels: int) -> tuple[list[float] | None, Any]:
+        """(probabilities, embedding as a float32 numpy vector or None); (None, None) on a miss."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT probs FROM model_cache WHERE input_key=? AND pack_key=?", (input_key, pack_key)
+                "SELECT probs, embedding FROM model_cache WHERE input_key=? AND pack_key=?", (input_key, pack_key)
             ).fetchone()
         if row is None:
-            return None
+            return None, None
         a = array("f")
         a.frombytes(row[0])
-        return list(a) if len(a) == n_labels else None
+        if len(a) != n_labels:
+            return None, None
+        embedding = None
+        if row[1] is not None:
+            import numpy as np
 
-    def put_many(self, rows: Sequence[tuple[str, str, Sequence[float]]]) -> None:
+            embedding = np.frombuffer(row[1], dtype="<f2").astype(np.float32)
+        return list(a), embedding
+
+    def put_many(
+        self, rows: Sequence[tuple[str, str, Sequence[float]] | tuple[str, str, Sequence[float], Any]]
+    ) -> None:
+        """Store (input key, pack key, probabilities[, embedding]) rows."""
         if not rows:
             return
-        data = [(k, p, array("f", probs).tobytes()) for k, p, probs in rows]
+        data = []
+        for row in rows:
+            k, p, probs = row[0], row[1], row[2]
+            emb = row[3] if len(row) > 3 else None
+            blob = None
+            if emb is not None:
+                import numpy as np
+
+                blob = np.asarray(emb, dtype="<f2").tobytes()
+            data.append((k, p, array("f", probs).tobytes(), blob))
         with self._lock, self._conn:
             self._conn.executemany(
-                "INSERT OR REPLACE INTO model_cache (input_key, pack_key, probs) VALUES (?, ?, ?)", data
+                "INSERT OR REPLACE INTO model_cache (input_key, pack_key, probs, embedding) VALUES (?, ?, ?, ?)",
+                data,
             )
 
     def clear(self) -> None:

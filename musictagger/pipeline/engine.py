@@ -49,6 +49,7 @@ class _Loaded:
     frontend: Any = None  # audio: the pack's front end (ml.frontend.build_frontend)
     key: str = ""
     spec_key: tuple[Any, ...] = ()  # audio: (sample_rate, clip_seconds, count, positions)
+    embeds: bool = False  # the model has forward_with_embedding: its embeddings are cached too
 
 
 @dataclass
@@ -60,6 +61,8 @@ class _AlbumWork:
     audio_todo: dict[str, dict[tuple[Any, ...], list[_Loaded]]] = field(default_factory=dict)
     cover_probs: dict[str, list[float]] = field(default_factory=dict)  # pack key -> probs
     track_probs: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # pack key -> path -> probs
+    cover_embeddings: dict[str, Any] = field(default_factory=dict)  # pack key -> vector
+    track_embeddings: dict[str, dict[str, Any]] = field(default_factory=dict)  # pack key -> path -> vector
     errors: list[FileProblem] = field(default_factory=list)
     # Filled by the decode workers: pack key -> preprocessed cover; (path, spec) -> excerpts.
     decoded_cover: dict[str, Any] = field(default_factory=dict)
@@ -125,7 +128,7 @@ class Suggester:
         loaded = []
         for pack in self.packs:
             model = pack.load_model(device)
-            item = _Loaded(pack, model, key=pack_key(pack))
+            item = _Loaded(pack, model, key=pack_key(pack), embeds=hasattr(model, "forward_with_embedding"))
             if pack.kind == "audio":
                 from musictagger.ml.frontend import build_frontend
 
@@ -150,25 +153,34 @@ class Suggester:
         if cover_packs and album.cover_source != "none":
             work.cover_key = cover_identity(album)
             for lp in cover_packs:
-                hit = (
-                    self.cache.get(work.cover_key, lp.key, len(lp.pack.labels))
-                    if self.cache and work.cover_key
-                    else None
-                )
+                hit, emb = self._cached(work.cover_key, lp)
                 if hit is not None:
                     work.cover_probs[lp.key] = hit
+                    if emb is not None:
+                        work.cover_embeddings[lp.key] = emb
                 else:
                     work.cover_todo.append(lp)
         heard = tracks_to_hear(len(album.tracks), self.config.inference.audio_tracks_per_album)
         for i, track in enumerate(album.tracks):
             tkey = file_key("track", track.path)
             for lp in audio_packs:
-                hit = self.cache.get(tkey, lp.key, len(lp.pack.labels)) if self.cache and tkey else None
+                hit, emb = self._cached(tkey, lp)
                 if hit is not None:  # a cached track is always used: it costs nothing
                     work.track_probs.setdefault(lp.key, {})[track.path] = hit
+                    if emb is not None:
+                        work.track_embeddings.setdefault(lp.key, {})[track.path] = emb
                 elif i in heard:
                     work.audio_todo.setdefault(track.path, {}).setdefault(lp.spec_key, []).append(lp)
         return work
+
+    def _cached(self, input_key: str | None, lp: _Loaded) -> tuple[list[float] | None, Any]:
+        """A usable cache entry: probabilities, and the embedding when the pack makes one."""
+        if not self.cache or not input_key:
+            return None, None
+        probs, emb = self.cache.get_entry(input_key, lp.key, len(lp.pack.labels))
+        if probs is None or (lp.embeds and emb is None):
+            return None, None
+        return probs, emb
 
     # ------------------------------------------------------------------ decoding (worker threads)
     @staticmethod
@@ -208,25 +220,34 @@ class Suggester:
         amp = self.device.type == "cuda"
         bs = max(1, self.config.inference.batch_size)
 
-        def forward(lp: _Loaded, x: np.ndarray) -> np.ndarray:
-            outs = []
+        def forward(lp: _Loaded, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+            """(probabilities, embeddings or None) for a batch of inputs."""
+            outs, embs = [], []
             with torch.inference_mode():
                 for i in range(0, len(x), bs):
                     t = torch.from_numpy(np.ascontiguousarray(x[i : i + bs])).to(self.device, non_blocking=True)
                     if lp.frontend is not None:
                         t = lp.frontend(t)  # mel in fp32, outside autocast
                     with torch.autocast("cuda", dtype=torch.float16, enabled=amp):
-                        logits = lp.model(t)
+                        if lp.embeds:
+                            logits, emb = lp.model.forward_with_embedding(t)
+                            embs.append(emb.float().cpu().numpy())
+                        else:
+                            logits = lp.model(t)
                     outs.append(torch.sigmoid(logits.float()).cpu().numpy())
-            return np.concatenate(outs, axis=0)
+            return np.concatenate(outs, axis=0), (np.concatenate(embs, axis=0) if embs else None)
 
-        new_rows: list[tuple[str, str, list[float]]] = []
+        new_rows: list[tuple[str, str, list[float], Any]] = []
         for key, x in work.decoded_cover.items():
             lp = next(lp for lp in work.cover_todo if lp.key == key)
-            probs = forward(lp, x[None, ...])[0].tolist()
+            p, e = forward(lp, x[None, ...])
+            probs = p[0].tolist()
             work.cover_probs[key] = probs
+            emb = e[0] if e is not None else None
+            if emb is not None:
+                work.cover_embeddings[key] = emb
             if self.cache and work.cover_key:
-                new_rows.append((work.cover_key, key, probs))
+                new_rows.append((work.cover_key, key, probs, emb))
         # Audio: one batch stream per pack over every excerpt of every track of the album.
         per_pack: dict[str, tuple[_Loaded, list[str], list[np.ndarray], list[int]]] = {}
         for (path, spec_key), excerpts in work.decoded_audio.items():
@@ -236,15 +257,18 @@ class Suggester:
                 arrays.extend(excerpts)
                 counts.append(len(excerpts))
         for key, (lp, paths, arrays, counts) in per_pack.items():
-            probs = forward(lp, np.stack(arrays).astype(np.float32, copy=False))
+            probs, embs = forward(lp, np.stack(arrays).astype(np.float32, copy=False))
             start = 0
             for path, n in zip(paths, counts):
                 track = probs[start : start + n].mean(axis=0).tolist()
+                emb = embs[start : start + n].mean(axis=0) if embs is not None else None
                 start += n
                 work.track_probs.setdefault(key, {})[path] = track
+                if emb is not None:
+                    work.track_embeddings.setdefault(key, {})[path] = emb
                 tkey = file_key("track", path)
                 if self.cache and tkey:
-                    new_rows.append((tkey, key, track))
+                    new_rows.append((tkey, key, track, emb))
         if self.cache:
             self.cache.put_many(new_rows)
 
@@ -300,6 +324,7 @@ class Suggester:
             track_scores=track_scores,
             errors=work.errors,
             cached=not work.cover_todo and not work.audio_todo,
+            embeddings=_album_embeddings(self._loaded or [], work),
         )
 
     # ------------------------------------------------------------------ the run
@@ -360,6 +385,19 @@ def _error_row(exc: Exception, path: str) -> FileProblem:
     if isinstance(exc, MusictaggerError):
         return FileProblem(path, str(exc))
     return FileProblem(path, f"unexpected error while reading: {type(exc).__name__}: {exc}")
+
+
+def _album_embeddings(loaded: Sequence[_Loaded], work: _AlbumWork) -> dict[str, Any]:
+    """Pack name → the album's embedding: the cover's, or the mean over the heard tracks'."""
+    import numpy as np
+
+    out: dict[str, Any] = {}
+    for lp in loaded:
+        if lp.key in work.cover_embeddings:
+            out[lp.pack.name] = np.asarray(work.cover_embeddings[lp.key], dtype=np.float32)
+        elif work.track_embeddings.get(lp.key):
+            out[lp.pack.name] = np.mean(list(work.track_embeddings[lp.key].values()), axis=0).astype(np.float32)
+    return out
 
 
 def _album_label(album: Album) -> str:

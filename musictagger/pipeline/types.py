@@ -72,6 +72,9 @@ class AlbumSuggestions:
     track_scores: dict[str, dict[str, float]] = field(default_factory=dict)
     errors: list[FileProblem] = field(default_factory=list)
     cached: bool = False  # every model output came from the cache
+    # Pack name → the album's embedding (numpy float32) for packs that make one: the cover's, or the
+    # mean over its heard tracks'. What learning and similar-album search read; not in --json.
+    embeddings: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def labels(self, min_confidence: float = 0.0, include_implied: bool = True) -> list[str]:
         return [
