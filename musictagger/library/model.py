@@ -140,3 +140,8 @@ def album_to_json(album: Album) -> dict[str, Any]:
             {"path": t.path, "format": t.format, "duration": t.duration, "genres": list(t.genres)} for t in album.tracks
         ],
     }
+
+
+def artist_key(artist: str | None) -> str:
+    """The grouping key of an artist name: case- and whitespace-insensitive (splits, priors, counts)."""
+    return " ".join((artist or "").casefold().split())

@@ -199,6 +199,23 @@ class MusicnnTagger(nn.Module):
         return f["logits"], f["penultimate"]
 
 
+class MusicnnHead(MusicnnTagger):
+    """(batch, frames, 96) → (batch, n_labels) logits of a head on musicnn's 200-d embedding (a pack
+    learnt from the user's library). Its embedding is musicnn's own, so it lives in the same space
+    as the base audio pack's (similar-album search can mix them)."""
+
+    def __init__(self, n_labels: int, frames: int = PATCH_FRAMES, hidden: int = 0, dropout: float = 0.0) -> None:
+        super().__init__(n_labels=50, frames=frames)
+        self.classifier = make_classifier(EMBEDDING_DIM, n_labels, hidden, dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.embed(x))
+
+    def forward_with_embedding(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        e = self.embed(x)
+        return self.classifier(e), e
+
+
 def build_cover_head(params: dict[str, Any]) -> CoverHead:
     known = {"n_labels", "variants", "stages", "pooling", "hidden", "dropout", "views", "exclusive"}
     unknown = set(params) - known
@@ -213,6 +230,15 @@ def build_cover_head(params: dict[str, Any]) -> CoverHead:
         dropout=float(params.get("dropout", 0.0)),
         views=[str(v) for v in params.get("views", ["mirror"])],
         exclusive=[list(g) for g in params.get("exclusive", [])],
+    )
+
+
+def build_musicnn_head(params: dict[str, Any]) -> MusicnnHead:
+    return MusicnnHead(
+        n_labels=int(params["n_labels"]),
+        frames=int(params.get("frames", PATCH_FRAMES)),
+        hidden=int(params.get("hidden", 0)),
+        dropout=float(params.get("dropout", 0.0)),
     )
 
 

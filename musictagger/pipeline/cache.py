@@ -77,6 +77,18 @@ class ResultCache:
             embedding = np.frombuffer(row[1], dtype="<f2").astype(np.float32)
         return list(a), embedding
 
+    def get_embedding(self, input_key: str, pack_key: str) -> Any:
+        """The cached embedding (float32 numpy vector) of one input under one pack, or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT embedding FROM model_cache WHERE input_key=? AND pack_key=?", (input_key, pack_key)
+            ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        import numpy as np
+
+        return np.frombuffer(row[0], dtype="<f2").astype(np.float32)
+
     def put_many(
         self, rows: Sequence[tuple[str, str, Sequence[float]] | tuple[str, str, Sequence[float], Any]]
     ) -> None:
@@ -98,6 +110,22 @@ class ResultCache:
                 "INSERT OR REPLACE INTO model_cache (input_key, pack_key, probs, embedding) VALUES (?, ?, ?, ?)",
                 data,
             )
+
+    def prune(self) -> int:
+        """Drop the entries of files that are gone or changed (their identity no longer matches):
+        a deleted track's embedding does not linger. Returns how many were dropped."""
+        with self._lock:
+            keys = [r[0] for r in self._conn.execute("SELECT DISTINCT input_key FROM model_cache")]
+        stale = []
+        for key in keys:
+            kind, _, rest = key.partition(":")
+            path = rest.rsplit("|", 2)[0]
+            if file_key(kind, path) != key:
+                stale.append((key,))
+        if stale:
+            with self._lock, self._conn:
+                self._conn.executemany("DELETE FROM model_cache WHERE input_key=?", stale)
+        return len(stale)
 
     def clear(self) -> None:
         with self._lock, self._conn:

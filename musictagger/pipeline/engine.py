@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from musictagger.config import Config
 from musictagger.errors import FileError, FileProblem, MusictaggerError
 from musictagger.pipeline.cache import ResultCache, file_key
+from musictagger.pipeline.evidence import SuggestEvidence, is_library_pack
 from musictagger.pipeline.fusion import SourceView, fuse, mean_probs, to_taxonomy
 from musictagger.pipeline.types import AlbumSuggestions, PackInfo
 from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
@@ -107,6 +108,7 @@ class Suggester:
         self.device_pref = device or self.config.inference.device
         self.cache = cache
         self._loaded: list[_Loaded] | None = None
+        self.evidence: SuggestEvidence | None = None  # the library as evidence, when library packs run
         self.device: torch.device | None = None
         self.device_name = ""
 
@@ -143,6 +145,58 @@ class Suggester:
                 )
             loaded.append(item)
         self._loaded = loaded
+        self.evidence = self._load_evidence()
+
+    def _load_evidence(self) -> SuggestEvidence | None:
+        """The user's library as evidence (similar albums, artist prior) when a library pack runs."""
+        import numpy as np
+
+        from musictagger.library import Index, scan
+        from musictagger.pipeline.evidence import LibraryAlbum, LibraryEvidence
+        from musictagger.taxonomy import Taxonomy
+
+        library_packs = [p for p in self.packs if is_library_pack(p)]
+        if not library_packs or self.cache is None:
+            return None
+        roots = sorted({r for p in library_packs for r in p.training.get("roots", []) if os.path.isdir(r)})
+        if not roots:
+            return None
+        keys = {p.kind: [p.training.get("base", ""), pack_key(p)] for p in library_packs}
+        with Index() as index:
+            albums = scan(roots, index=index, config=self.config).albums
+        tax = Taxonomy.default()
+        library: list[LibraryAlbum] = []
+        vectors: dict[str, dict[str, Any]] = {"cover": {}, "audio": {}}
+        for album in albums:
+            texts = list(album.genres) + [s for t in album.tracks for s in t.styles]
+            ids = tax.normalise_many(texts)
+            if not ids:
+                continue
+            library.append(LibraryAlbum(album.key, album.folder, album.album, album.album_artist,
+                                        frozenset(tax.closure(ids))))  # fmt: skip
+            cover_key = cover_identity(album)
+            for k in keys.get("cover", []):
+                vec = self.cache.get_embedding(cover_key, k) if cover_key and k else None
+                if vec is not None:
+                    vectors["cover"][album.key] = vec
+                    break
+            for k in keys.get("audio", []):
+                tracks = [self.cache.get_embedding(tk, k) for t in album.tracks if (tk := file_key("track", t.path))]
+                found = [v for v in tracks if v is not None]
+                if found:
+                    vectors["audio"][album.key] = np.mean(found, axis=0)
+                    break
+        cover_pack = next((p for p in library_packs if p.kind == "cover"), None)
+        quality = (cover_pack.metrics.get("artist_prior_ap", {}) if cover_pack else {}) or {}
+        query: dict[str, list[str]] = {}
+        for source in ("cover", "audio"):
+            learned = next((p for p in library_packs if p.kind == source), None)
+            if learned is None:
+                continue
+            base = learned.training.get("base", "")
+            query[source] = [lp.pack.name for lp in self._loaded or [] if lp.pack.kind == source
+                             and (lp.key == base or lp.pack is learned)]  # fmt: skip
+        return SuggestEvidence(LibraryEvidence.build(library, vectors), quality, query)
 
     # ------------------------------------------------------------------ planning
     def _plan(self, album: Album) -> _AlbumWork:
@@ -274,6 +328,8 @@ class Suggester:
 
     # ------------------------------------------------------------------ fusion
     def _fuse(self, work: _AlbumWork) -> AlbumSuggestions:
+        from dataclasses import replace
+
         from musictagger.taxonomy import Taxonomy
 
         tax = Taxonomy.default()
@@ -285,9 +341,10 @@ class Suggester:
             pack = lp.pack
             label_map = pack.label_map if pack.label_space == "free" else None
             quality = pack.label_quality()
+            kind = "library" if is_library_pack(pack) else pack.kind
             if pack.kind == "cover" and lp.key in work.cover_probs:
                 p, t, q = to_taxonomy(pack.labels, work.cover_probs[lp.key], pack.thresholds, quality, label_map)
-                views.append(SourceView("cover", p, t, q))
+                views.append(SourceView(kind, p, t, q))
             elif pack.kind == "audio" and work.track_probs.get(lp.key):
                 tracks = work.track_probs[lp.key]
                 for path, probs in tracks.items():
@@ -297,34 +354,63 @@ class Suggester:
                         merged[k] = max(merged.get(k, 0.0), v)
                 album_probs = mean_probs(list(tracks.values()))
                 p, t, q = to_taxonomy(pack.labels, album_probs, pack.thresholds, quality, label_map)
-                views.append(SourceView("audio", p, t, q))
+                views.append(SourceView(kind, p, t, q))
+        a = work.album
+        artist = a.album_artist or getattr(a, "artist", None)
+        evidence = self.evidence
+        if evidence is not None:
+            prior = evidence.library.artist_prior(artist, exclude_folder=a.folder)
+            if prior:
+                quality = {k: max(v, 0.05) for k, v in evidence.artist_quality.items() if v is not None}
+                views.append(
+                    SourceView(
+                        "artist",
+                        {k: v.probability for k, v in prior.items() if k in quality},
+                        {k: 0.5 for k in prior},
+                        quality,
+                    )
+                )
         ids = {k for v in views for k in v.probs}
         names = {k: tax.name(k) if k in tax else k for k in ids}
         parents = {k: tax.parents(k) if k in tax else [] for k in ids}
         for k in [p for ps in parents.values() for p in ps]:
             names.setdefault(k, tax.name(k))
-        suggestions, cover_p, audio_p = fuse(
+        suggestions, scores = fuse(
             views,
             names=names,
             parents=parents,
-            cover_weight=fus.cover_weight,
-            audio_weight=fus.audio_weight,
+            weights={
+                "cover": fus.cover_weight,
+                "audio": fus.audio_weight,
+                "library": fus.library_weight,
+                "artist": fus.artist_weight,
+            },  # fmt: skip
             min_confidence=inf.min_confidence,
             top_k=inf.top_k,
         )
-        a = work.album
+        embeddings = _album_embeddings(self._loaded or [], work)
+        if evidence is not None:
+            query = evidence.query(embeddings)
+            suggestions = [
+                replace(s, similar=tuple(evidence.library.similar(query, s.label, exclude_folder=a.folder)))
+                if s.label in evidence.library.labels
+                else s
+                for s in suggestions
+            ]
         return AlbumSuggestions(
             key=a.key,
             folder=a.folder,
             album=a.album,
-            album_artist=a.album_artist or getattr(a, "artist", None),
+            album_artist=artist,
             suggestions=suggestions,
-            cover_scores=cover_p,
-            audio_scores=audio_p,
+            cover_scores=scores["cover"],
+            audio_scores=scores["audio"],
+            library_scores=scores["library"],
+            artist_scores=scores["artist"],
             track_scores=track_scores,
             errors=work.errors,
             cached=not work.cover_todo and not work.audio_todo,
-            embeddings=_album_embeddings(self._loaded or [], work),
+            embeddings=embeddings,
         )
 
     # ------------------------------------------------------------------ the run

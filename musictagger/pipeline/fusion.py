@@ -7,11 +7,14 @@ The rules, in order:
 3. **Into the taxonomy**: packs whose labels are free tags (an imported model) are mapped through
    their ``label_map``; a taxonomy label fed by several tags takes the *max* of them (any one tag is
    evidence), and the threshold of the tag that gave it.
-4. **Per source kind** (cover, audio) several packs are averaged per label, weighted by each pack's
+4. **Per source kind** (:data:`KINDS`: the cover and audio packs, the packs learnt from the user's
+   *library*, and the *artist* prior) several views are averaged per label, weighted by their
    validation quality for that label (``ModelPack.label_quality()``, AP on held-out data).
-5. **Cover + audio**: per label, the quality-weighted mean of the two kinds' probabilities, each kind
-   also scaled by the configured ``cover_weight`` / ``audio_weight``. Thresholds are fused with the
-   same weights, so a label is suggested when its fused probability reaches its fused threshold.
+5. **Across kinds**: per label, the quality-weighted mean of the kinds' probabilities, each kind
+   also scaled by its configured weight (``fusion.cover_weight`` …). Thresholds are fused with the
+   same weights, so a label is suggested when its fused probability reaches its fused threshold; a
+   label the user has 200 albums of trusts the library, one they never used still gets the bundled
+   models' opinion.
 6. **Selection**: labels at or above threshold and ``min_confidence``, best first, at most ``top_k``;
    then **parent closure**: each selected label's ancestors are added as ``implied`` suggestions
    (confidence = the higher of their own score and their best child's).
@@ -25,13 +28,14 @@ from dataclasses import dataclass
 from musictagger.pipeline.types import Suggestion
 
 QUALITY_FLOOR = 0.05  # a pack never gets zero say on a label it was trained on
+KINDS = ("cover", "audio", "library", "artist")
 
 
 @dataclass(frozen=True)
 class SourceView:
     """One pack's output on one album, already in taxonomy ids."""
 
-    kind: str  # "cover" | "audio"
+    kind: str  # one of KINDS
     probs: Mapping[str, float]
     thresholds: Mapping[str, float]
     quality: Mapping[str, float]
@@ -88,30 +92,31 @@ def fuse(
     *,
     names: Mapping[str, str] | None = None,
     parents: Mapping[str, Sequence[str]] | None = None,
-    cover_weight: float = 1.0,
-    audio_weight: float = 1.0,
+    weights: Mapping[str, float] | None = None,
     min_confidence: float = 0.0,
     top_k: int = 5,
-) -> tuple[list[Suggestion], dict[str, float], dict[str, float]]:
-    """Fuse cover and audio views of one album.
+) -> tuple[list[Suggestion], dict[str, dict[str, float]]]:
+    """Fuse the views of one album.
 
     ``names`` maps taxonomy ids to display names; ``parents`` maps an id to its ancestors, nearest
-    first (``Taxonomy.parents``). Returns (suggestions, cover_probs, audio_probs).
+    first (``Taxonomy.parents``); ``weights`` scales each kind (default 1; 0 turns it off).
+    Returns (suggestions, {kind: {label: probability}}).
     """
     names = names or {}
     parents = parents or {}
-    cover_p, cover_t, cover_q = combine(v for v in views if v.kind == "cover")
-    audio_p, audio_t, audio_q = combine(v for v in views if v.kind == "audio")
+    weights = weights or {}
+    per_kind = {kind: combine(v for v in views if v.kind == kind) for kind in KINDS}
+    scores = {kind: per_kind[kind][0] for kind in KINDS}
 
     fused: dict[str, tuple[float, float]] = {}
-    for label in {*cover_p, *audio_p}:
+    for label in {k for kind in KINDS for k in scores[kind]}:
         num = thr = den = 0.0
-        if label in cover_p and cover_weight > 0:
-            w = cover_q[label] * cover_weight
-            num, thr, den = num + w * cover_p[label], thr + w * cover_t[label], den + w
-        if label in audio_p and audio_weight > 0:
-            w = audio_q[label] * audio_weight
-            num, thr, den = num + w * audio_p[label], thr + w * audio_t[label], den + w
+        for kind in KINDS:
+            p, t, q = per_kind[kind]
+            w_kind = float(weights.get(kind, 1.0))
+            if label in p and w_kind > 0:
+                w = q[label] * w_kind
+                num, thr, den = num + w * p[label], thr + w * t[label], den + w
         if den > 0:
             fused[label] = (num / den, thr / den)
 
@@ -121,10 +126,12 @@ def fuse(
             label=label,
             name=names.get(label, label),
             confidence=p if confidence is None else confidence,
-            cover=cover_p.get(label),
-            audio=audio_p.get(label),
+            cover=scores["cover"].get(label),
+            audio=scores["audio"].get(label),
             threshold=t,
             implied=implied,
+            library=scores["library"].get(label),
+            artist=scores["artist"].get(label),
         )
 
     ranked = sorted(fused, key=lambda k: (-fused[k][0], k))
@@ -141,4 +148,4 @@ def fuse(
                 implied[parent] = max(implied.get(parent, 0.0), own, s.confidence)
     for label, conf in sorted(implied.items(), key=lambda kv: -kv[1]):
         out.append(suggestion(label, implied=True, confidence=conf))
-    return out, cover_p, audio_p
+    return out, scores

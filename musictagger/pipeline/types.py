@@ -29,6 +29,10 @@ class Suggestion:
     audio: float | None = None  # the mean audio probability over the album's tracks
     threshold: float = 0.5
     implied: bool = False  # added as the parent of a suggested label (parent closure)
+    library: float | None = None  # the packs learnt from the user's library
+    artist: float | None = None  # the artist prior: the share of the artist's other albums with it
+    # Library albums carrying this label nearest to this album ("looks like" / "sounds like").
+    similar: tuple[Any, ...] = ()  # musictagger.pipeline.evidence.SimilarAlbum
 
     @property
     def cover_share(self) -> float | None:
@@ -47,13 +51,23 @@ class Suggestion:
             "label": self.name,
             "id": self.label,
             "confidence": round(self.confidence, 4),
-            "sources": {
-                "cover": None if self.cover is None else round(self.cover, 4),
-                "audio": None if self.audio is None else round(self.audio, 4),
-            },
+            "sources": self.sources_json(),
             "threshold": round(self.threshold, 4),
             "implied": self.implied,
+            "similar": [a.to_json() for a in self.similar],
         }
+
+    def sources_json(self) -> dict[str, float | None]:
+        """{"cover", "audio"} always (null when absent); "library" and "artist" where they apply."""
+        out: dict[str, float | None] = {
+            "cover": None if self.cover is None else round(self.cover, 4),
+            "audio": None if self.audio is None else round(self.audio, 4),
+        }
+        if self.library is not None:
+            out["library"] = round(self.library, 4)
+        if self.artist is not None:
+            out["artist"] = round(self.artist, 4)
+        return out
 
 
 @dataclass
@@ -68,6 +82,8 @@ class AlbumSuggestions:
     # Per source, every label's probability (taxonomy ids), for explanations and --json.
     cover_scores: dict[str, float] = field(default_factory=dict)
     audio_scores: dict[str, float] = field(default_factory=dict)
+    library_scores: dict[str, float] = field(default_factory=dict)  # the packs learnt from the library
+    artist_scores: dict[str, float] = field(default_factory=dict)  # the artist prior
     # Per track path, its audio probabilities (taxonomy ids).
     track_scores: dict[str, dict[str, float]] = field(default_factory=dict)
     errors: list[FileProblem] = field(default_factory=list)

@@ -15,6 +15,8 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
+from musictagger.library.model import artist_key
+
 
 class _HasArtist(Protocol):
     artist: str
@@ -22,11 +24,6 @@ class _HasArtist(Protocol):
 
 
 T = TypeVar("T", bound=_HasArtist)
-
-
-def artist_key(artist: str | None) -> str:
-    """The grouping key of an artist name: case- and whitespace-insensitive."""
-    return " ".join((artist or "").casefold().split())
 
 
 def artist_split(items: Sequence[T], val_fraction: float = 0.2, seed: int = 0) -> tuple[list[T], list[T]]:

@@ -44,6 +44,7 @@ ARCHITECTURES: dict[str, tuple[str, str]] = {
     "choi2016_crnn": ("musictagger.ml.crnn", "build_choi2016"),
     "cover_head": ("musictagger.ml.heads", "build_cover_head"),
     "musicnn_tagger": ("musictagger.ml.heads", "build_musicnn_tagger"),
+    "musicnn_head": ("musictagger.ml.heads", "build_musicnn_head"),
 }
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
