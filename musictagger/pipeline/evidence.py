@@ -71,7 +71,8 @@ class LibraryAlbum:
 
 def _projection(dim: int, seed: int = 20261202) -> np.ndarray:
     rng = np.random.default_rng([seed, dim])
-    return (rng.standard_normal((dim, PROJECTED)) / np.sqrt(PROJECTED)).astype(np.float32)
+    matrix: np.ndarray = (rng.standard_normal((dim, PROJECTED)) / np.sqrt(PROJECTED)).astype(np.float32)
+    return matrix
 
 
 def project(vectors: np.ndarray) -> np.ndarray:
@@ -81,7 +82,8 @@ def project(vectors: np.ndarray) -> np.ndarray:
         v = v[None, :]
     z = v @ _projection(v.shape[1]) if v.shape[1] > PROJECTED else v
     norm = np.linalg.norm(z, axis=1, keepdims=True)
-    return z / np.maximum(norm, 1e-8)
+    out: np.ndarray = z / np.maximum(norm, 1e-8)
+    return out
 
 
 @dataclass
@@ -175,7 +177,7 @@ class LibraryEvidence:
 
 def is_library_pack(pack: Any) -> bool:
     """A pack ``musictagger learn`` made from the user's library (its evidence kind is "library")."""
-    return pack.training.get("mode") == "library"
+    return bool(pack.training.get("mode") == "library")
 
 
 @dataclass
