@@ -206,3 +206,23 @@ def test_an_album_gone_from_disk_loses_its_cached_embeddings(learnt, world):
             "SELECT COUNT(*) FROM model_cache WHERE input_key LIKE ?", (f"%{track}%",)
         ).fetchone()
         assert after[0] == 0
+
+
+def test_exclusive_roots_are_top_level_genres_that_never_share_an_album():
+    from musictagger.training.learning import exclusive_roots
+
+    labels = ["metal", "black-metal", "jazz", "hip-hop", "rock"]
+    y = np.array(
+        [
+            [1, 1, 0, 0, 0],
+            [1, 0, 0, 0, 0],
+            [0, 0, 1, 0, 0],
+            [0, 0, 1, 0, 0],
+            [0, 0, 0, 1, 0],
+            [1, 0, 0, 0, 1],
+            [0, 0, 0, 0, 1],
+        ],
+        dtype=np.float32,
+    )
+    # black-metal has a parent; rock shares an album with metal, the most frequent: left out
+    assert exclusive_roots(labels, y) == ["metal", "jazz", "hip-hop"]

@@ -204,16 +204,24 @@ class MusicnnHead(MusicnnTagger):
     learnt from the user's library). Its embedding is musicnn's own, so it lives in the same space
     as the base audio pack's (similar-album search can mix them)."""
 
-    def __init__(self, n_labels: int, frames: int = PATCH_FRAMES, hidden: int = 0, dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        n_labels: int,
+        frames: int = PATCH_FRAMES,
+        hidden: int = 0,
+        dropout: float = 0.0,
+        exclusive: Sequence[Sequence[int]] = (),
+    ) -> None:
         super().__init__(n_labels=50, frames=frames)
         self.classifier = make_classifier(EMBEDDING_DIM, n_labels, hidden, dropout)
+        self.exclusive = [[int(i) for i in group] for group in exclusive]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.embed(x))
+        return exclusive_logits(self.classifier(self.embed(x)), self.exclusive)
 
     def forward_with_embedding(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         e = self.embed(x)
-        return self.classifier(e), e
+        return exclusive_logits(self.classifier(e), self.exclusive), e
 
 
 def build_cover_head(params: dict[str, Any]) -> CoverHead:
@@ -239,6 +247,7 @@ def build_musicnn_head(params: dict[str, Any]) -> MusicnnHead:
         frames=int(params.get("frames", PATCH_FRAMES)),
         hidden=int(params.get("hidden", 0)),
         dropout=float(params.get("dropout", 0.0)),
+        exclusive=[list(g) for g in params.get("exclusive", [])],
     )
 
 

@@ -315,6 +315,7 @@ def _choose_labels(ds: Dataset, min_albums: int, min_artists: int) -> tuple[list
 
 
 def _learn_kind(kind, pack, items, vectors, labels, target, seed, roots, progress, cancel) -> LearnedPack:
+    from musictagger.training import metrics as M
     from musictagger.training.finish import PackSpec, finish_pack, held_out_metrics, label_matrix
     from musictagger.training.heads import Embeddings, HeadRecipe, cross_validate, fit_on
 
@@ -325,14 +326,26 @@ def _learn_kind(kind, pack, items, vectors, labels, target, seed, roots, progres
     if folds < 2:
         raise DatasetError("every album is by one artist: cross-validation needs two")
     emb = Embeddings(list(items), {"clean": np.stack([vectors[it.key] for it in items]).astype(np.float32)})
-    recipe = HeadRecipe(l2=1.0, folds=folds, augmented_views=0, seed=seed)
-    cv = cross_validate(emb, labels, recipe, progress=_stage(progress, "evaluate"), cancel=cancel)
     y = label_matrix([it.labels for it in items], labels)
+    # Two candidate heads, the better by out-of-fold macro AP: independent labels, and — where the
+    # library's top-level genres (almost) never share an album — those genres as one softmax choice.
+    candidates = [HeadRecipe(l2=1.0, folds=folds, augmented_views=0, seed=seed)]
+    group = exclusive_roots(labels, y)
+    if len(group) >= 3:
+        candidates.append(HeadRecipe(l2=1.0, folds=folds, augmented_views=0, seed=seed, exclusive=(tuple(group),)))
+    tried = []
+    for recipe in candidates:
+        cv = cross_validate(emb, labels, recipe, progress=_stage(progress, "evaluate"), cancel=cancel)
+        ap = M.macro(M.per_label(M.average_precision, y, cv.probs, labels)) or 0.0
+        tried.append((ap, len(tried), recipe, cv))
+    _, _, recipe, cv = max(tried, key=lambda t: (t[0], -t[1]))
     present = [j for j in range(len(labels)) if 0 < y[:, j].sum() < len(items)]
     if not present:
         raise DatasetError(f"no learnable genre among the albums with a {kind} embedding")
     metrics, thresholds = held_out_metrics(y, cv.probs, labels)
     metrics["cross_validation"] = {"folds": folds, "grouped_by": "artist", **cv.summary()}
+    metrics["exclusive_groups"] = [list(g) for g in recipe.exclusive]
+    metrics["candidates_macro_ap"] = {("grouped" if r.exclusive else "independent"): ap for ap, _, r, _ in tried}
     head = fit_on(emb, y, np.arange(len(items)), recipe, labels)
     model, arch = _model_with_head(pack, labels, head)
     name = USER_PACK[kind]
@@ -419,6 +432,21 @@ def _learn_kind(kind, pack, items, vectors, labels, target, seed, roots, progres
     return learned
 
 
+def exclusive_roots(labels: Sequence[str], y: np.ndarray, max_shared: float = 0.01) -> list[str]:
+    """Top-level genres (no parent in the taxonomy) that pairwise share at most ``max_shared`` of
+    their albums, most frequent first — candidates for one softmax choice."""
+    from musictagger.taxonomy import Taxonomy
+
+    tax = Taxonomy.default()
+    roots = [j for j, lab in enumerate(labels) if not (tax.parents(lab) if lab in tax else [])]
+    roots.sort(key=lambda j: -y[:, j].sum())
+    group: list[int] = []
+    for j in roots:
+        if all((y[:, j] * y[:, k]).sum() <= max_shared * min(y[:, j].sum(), y[:, k].sum()) for k in group):
+            group.append(j)
+    return [labels[j] for j in group]
+
+
 def _model_with_head(pack: Any, labels: Sequence[str], head: Any) -> tuple[Any, dict[str, Any]]:
     """The base pack's model with a new classifier that reads the base's own embedding.
 
@@ -435,8 +463,10 @@ def _model_with_head(pack: Any, labels: Sequence[str], head: Any) -> tuple[Any, 
         arch = pack.architecture
         arch["params"] = {k: v for k, v in arch["params"].items() if k != "exclusive"}
         arch["params"]["n_labels"] = len(labels)
+        arch["params"]["exclusive"] = head.exclusive
     else:
-        arch = {"name": "musicnn_head", "params": {"n_labels": len(labels), "frames": int(pack.input["frames"])}}
+        arch = {"name": "musicnn_head", "params": {"n_labels": len(labels), "frames": int(pack.input["frames"]),
+                                                   "exclusive": head.exclusive}}  # fmt: skip
     model = build_model(arch, n_labels=len(labels))
     base_model = pack.load_model("cpu")
     own = model.state_dict()
