@@ -215,8 +215,9 @@ def learn(
         return report
     report.albums_used, report.albums_skipped = len(ds.items), ds.skipped
     bases = {k: (base or {}).get(k) or _base_pack(k) for k in kinds}
-    embeddings = _embed(ds.items, [b for b in bases.values() if b is not None], config, device, progress, cancel)
-    report.embedded = embeddings.pop("__computed__", 0)  # type: ignore[arg-type]
+    embeddings, report.embedded = _embed(
+        ds.items, [b for b in bases.values() if b is not None], config, device, progress, cancel
+    )
     usable, results = _choose_labels(ds, min_albums, min_artists)
     report.labels = results
     if not usable:
@@ -260,15 +261,16 @@ def learn(
     return report
 
 
-def _embed(items, packs, config, device, progress, cancel) -> dict[str, Any]:
-    """Pack name → album key → album embedding, through the engine and its result cache."""
+def _embed(items, packs, config, device, progress, cancel) -> tuple[dict[str, dict[str, Any]], int]:
+    """(pack name → album key → album embedding, how many albums had to be computed), through the
+    engine and its result cache."""
     from musictagger.pipeline.cache import ResultCache
     from musictagger.pipeline.engine import Suggester
 
-    out: dict[str, Any] = {p.name: {} for p in packs}
+    out: dict[str, dict[str, Any]] = {p.name: {} for p in packs}
     computed = 0
     if not packs:
-        return out
+        return out, 0
     albums = [it.album for it in items if it.album is not None]
     key_of = {id(it.album): it.key for it in items if it.album is not None}
     with ResultCache() as cache:
@@ -278,8 +280,7 @@ def _embed(items, packs, config, device, progress, cancel) -> dict[str, Any]:
             for name, vec in result.embeddings.items():
                 out[name][key_of[id(album)]] = vec
         cache.prune()  # files gone or changed since: their outputs and embeddings go
-    out["__computed__"] = computed
-    return out
+    return out, computed
 
 
 def _stage(progress: ProgressCallback | None, stage: str) -> ProgressCallback | None:
