@@ -234,17 +234,19 @@ def learn(
         vectors = embeddings.get(pack.name, {})
         items = [it for it in ds.items if it.key in vectors]
         try:
-            learned = _learn_kind(kind, pack, items, vectors, usable, target, seed, roots, progress, cancel)
+            learned, probs, aucs = _learn_kind(
+                kind, pack, items, vectors, usable, target, seed, roots, progress, cancel
+            )
         except DatasetError as exc:
             report.not_trained[kind] = str(exc)
             continue
         learned.elapsed_s = time.monotonic() - started
         learned.albums_skipped = ds.skipped + len(ds.items) - len(items)
         report.trained.append(learned)
-        oof[kind] = (items, learned._oof)  # type: ignore[attr-defined]
+        oof[kind] = (items, probs)
         for r in results:
             if r.learnt:
-                r.per_kind[kind] = {"ap": learned.per_label_ap.get(r.label), "auc": learned._auc.get(r.label)}  # type: ignore[attr-defined]
+                r.per_kind[kind] = {"ap": learned.per_label_ap.get(r.label), "auc": aucs.get(r.label)}
     for r in results:
         aps = [v["ap"] for v in r.per_kind.values() if v.get("ap") is not None]
         r.ap = max(aps) if aps else None
@@ -315,7 +317,10 @@ def _choose_labels(ds: Dataset, min_albums: int, min_artists: int) -> tuple[list
     return usable, results
 
 
-def _learn_kind(kind, pack, items, vectors, labels, target, seed, roots, progress, cancel) -> LearnedPack:
+def _learn_kind(
+    kind, pack, items, vectors, labels, target, seed, roots, progress, cancel
+) -> tuple[LearnedPack, np.ndarray, dict[str, float | None]]:
+    """Cross-validate, fit and save one kind's pack: (the pack, out-of-fold probabilities, per-label AUC)."""
     from musictagger.training import metrics as M
     from musictagger.training.finish import PackSpec, finish_pack, held_out_metrics, label_matrix
     from musictagger.training.heads import Embeddings, HeadRecipe, cross_validate, fit_on
@@ -428,9 +433,7 @@ def _learn_kind(kind, pack, items, vectors, labels, target, seed, roots, progres
         folds=folds,
         macro_auc=metrics.get("macro_auc"),
     )
-    learned._oof = cv.probs  # type: ignore[attr-defined]
-    learned._auc = metrics.get("per_label_auc", {})  # type: ignore[attr-defined]
-    return learned
+    return learned, cv.probs, metrics.get("per_label_auc", {})
 
 
 def exclusive_roots(labels: Sequence[str], y: np.ndarray, max_shared: float = 0.01) -> list[str]:
