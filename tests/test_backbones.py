@@ -277,7 +277,7 @@ def test_a_pickle_with_code_in_place_of_the_weights_is_refused_and_never_run(app
         backbones.SOURCES,
         src.name,
         backbones.BackboneSource(**{**src.__dict__, "files": (backbones.SourceFile(src.files[0].path,
-                                                                                    backbones._sha256_file(pth)),)}),
+                                                                                    backbones.sha256_file(pth)),)}),
     )  # fmt: skip
     with pytest.raises(PackError, match="cannot be read as plain tensors"):
         backbones.ensure_backbone("efficientnet-lite0")

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from musictagger.errors import PackError
+from musictagger.ml.packs.store import sha256_file
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -167,14 +168,6 @@ def cache_dir() -> Path:
     return app_dirs().cache / "backbones"
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def package_folder(src: BackboneSource) -> Path:
     """The installed package's folder (found without importing it), or a PackError saying how to install it."""
     spec = importlib.util.find_spec(src.module)
@@ -205,7 +198,7 @@ def check_source(src: BackboneSource) -> list[Path]:
                 f"backbone {src.name}: {path} is missing from the installed {src.distribution}. "
                 f"Reinstall it with: {src.install_command()}"
             )
-        actual = _sha256_file(path)
+        actual = sha256_file(path)
         if actual != f.sha256:
             raise PackError(
                 f"backbone {src.name}: {path} is not the file musictagger was built for (sha256 {actual[:12]}…, "

@@ -398,7 +398,7 @@ def build_audio_v2(shared: Path, out: Path, *, progress=None):
     from musictagger.progress import ProgressTracker
     from musictagger.taxonomy import Taxonomy
     from musictagger.training import metrics as M
-    from musictagger.training.finish import PackSpec, finish_pack
+    from musictagger.training.finish import PackSpec, finish_pack, run_without_epochs
 
     started = time.monotonic()
     tax = Taxonomy.default()
@@ -482,16 +482,7 @@ def build_audio_v2(shared: Path, out: Path, *, progress=None):
         thresholds=thresholds,
         data=data,
         training={"device": "cpu"},
-        report={
-            "epochs_run": 0,
-            "best_epoch": 0,
-            "stopped_early": False,
-            "resumed_from_epoch": None,
-            "history": [],
-            "device": "cpu",
-            "elapsed_s": time.monotonic() - started,
-            "errors": [],
-        },  # fmt: skip
+        report=run_without_epochs(time.monotonic() - started),
     )
 
 

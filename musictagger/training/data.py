@@ -320,3 +320,16 @@ def cover_bytes(item: Item, config: Any = None) -> tuple[bytes, str]:
     if picture is None or not picture.data:
         raise CoverError(path, "no embedded cover")
     return picture.data, f"{path} (embedded)"
+
+
+def cover_image(item: Item, size: int, errors: list[tuple[str, str]]) -> Any:
+    """The item's cover decoded for a model of input ``size`` (a Pillow RGB image), or None after
+    appending (path, message) to ``errors``: one unreadable cover never stops a training run."""
+    from musictagger.ml.cover_input import open_image
+
+    try:
+        data, source = cover_bytes(item)
+        return open_image(data, source=source, target_size=size)
+    except MusictaggerError as exc:
+        errors.append((getattr(exc, "path", item.key), getattr(exc, "message", str(exc))))
+        return None

@@ -125,6 +125,15 @@ def finish_pack(
     return result
 
 
+def run_without_epochs(
+    elapsed_s: float, errors: list[tuple[str, str]] | None = None, device: str = "cpu"
+) -> dict[str, Any]:
+    """The ``report`` argument of :func:`finish_pack` for a pack made without epochs (a head fitted to
+    convergence, or a published model measured)."""
+    return {"epochs_run": 0, "best_epoch": 0, "stopped_early": False, "resumed_from_epoch": None, "history": [],
+            "device": device, "elapsed_s": elapsed_s, "errors": list(errors or [])}  # fmt: skip
+
+
 def label_matrix(label_sets: Sequence[Sequence[str]], labels: Sequence[str]) -> np.ndarray:
     """Multi-hot (items × labels) float32 targets; labels outside ``labels`` are ignored."""
     index = {lab: j for j, lab in enumerate(labels)}

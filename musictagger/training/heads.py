@@ -30,11 +30,17 @@ from typing import Any
 
 import numpy as np
 
-from musictagger.errors import MusictaggerError
 from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
 from musictagger.training import metrics as M
-from musictagger.training.data import Dataset, DatasetError, Item, cover_bytes
-from musictagger.training.finish import ExtraMetrics, PackSpec, finish_pack, held_out_metrics, label_matrix
+from musictagger.training.data import Dataset, DatasetError, Item, cover_image
+from musictagger.training.finish import (
+    ExtraMetrics,
+    PackSpec,
+    finish_pack,
+    held_out_metrics,
+    label_matrix,
+    run_without_epochs,
+)
 from musictagger.training.split import artist_folds, artist_key
 
 
@@ -97,7 +103,7 @@ def embed_covers(
     """
     import torch
 
-    from musictagger.ml.cover_input import open_image, preprocess
+    from musictagger.ml.cover_input import preprocess
     from musictagger.ml.heads import test_view
 
     test_names = ["clean", *model.views]
@@ -130,11 +136,8 @@ def embed_covers(
     for i, item in enumerate(items):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        try:
-            data, source = cover_bytes(item)
-            img = open_image(data, source=source, target_size=size)
-        except MusictaggerError as exc:
-            errors.append((getattr(exc, "path", item.key), getattr(exc, "message", str(exc))))
+        img = cover_image(item, size, errors)
+        if img is None:
             tracker.advance(current=item.key)
             continue
         rng = np.random.default_rng([seed, i])
@@ -374,14 +377,5 @@ def train_cover_head(
         thresholds=thresholds,
         data=data,
         training={"recipe": asdict(recipe) | {"head": "logistic regression (L-BFGS)"}, "device": "cpu"},
-        report={
-            "epochs_run": 0,
-            "best_epoch": 0,
-            "stopped_early": False,
-            "resumed_from_epoch": None,
-            "history": [],
-            "device": "cpu",
-            "elapsed_s": time.monotonic() - started,
-            "errors": emb.errors,
-        },
+        report=run_without_epochs(time.monotonic() - started, emb.errors),
     )

@@ -322,7 +322,7 @@ def _learn_kind(
 ) -> tuple[LearnedPack, np.ndarray, dict[str, float | None]]:
     """Cross-validate, fit and save one kind's pack: (the pack, out-of-fold probabilities, per-label AUC)."""
     from musictagger.training import metrics as M
-    from musictagger.training.finish import PackSpec, finish_pack, held_out_metrics, label_matrix
+    from musictagger.training.finish import PackSpec, finish_pack, held_out_metrics, label_matrix, run_without_epochs
     from musictagger.training.heads import Embeddings, HeadRecipe, cross_validate, fit_on
 
     if len(items) < 4:
@@ -406,16 +406,7 @@ def _learn_kind(
             "base": f"{pack.name}@{pack.version}#{pack.sha256[:16]}",
             "roots": [str(Path(r).expanduser().resolve()) for r in roots],
         },
-        report={
-            "epochs_run": 0,
-            "best_epoch": 0,
-            "stopped_early": False,
-            "resumed_from_epoch": None,
-            "history": [],
-            "device": "cpu",
-            "elapsed_s": 0.0,
-            "errors": [],
-        },  # fmt: skip
+        report=run_without_epochs(0.0),
     )
     learned = LearnedPack(
         kind=kind,

@@ -45,7 +45,7 @@ from musictagger.ml.packs import ModelPack, build_model
 from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
 from musictagger.training import metrics as M
 from musictagger.training.checkpoint import load_checkpoint, save_checkpoint
-from musictagger.training.data import Dataset, DatasetError, Item, TeacherSource, cover_bytes, resolve
+from musictagger.training.data import Dataset, DatasetError, Item, TeacherSource, cover_image, resolve
 from musictagger.training.report import TrainReport
 from musictagger.training.split import SPLITS, artist_key
 
@@ -132,18 +132,15 @@ class CoverFeed:
         cancel: CancelToken | None,
         errors: list[tuple[str, str]],
     ) -> list[Item]:
-        from musictagger.ml.cover_input import open_image, preprocess
+        from musictagger.ml.cover_input import preprocess
 
         size = int(self.spec["size"])
         ok = []
         for item in items:
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            try:
-                data, source = cover_bytes(item)
-                img = open_image(data, source=source, target_size=size)
-            except MusictaggerError as exc:
-                errors.append((getattr(exc, "path", item.key), getattr(exc, "message", str(exc))))
+            img = cover_image(item, size, errors)
+            if img is None:
                 tracker.advance(current=item.key)
                 continue
             if item.key in val_keys:
