@@ -1,23 +1,67 @@
-"""The album table: a :class:`QAbstractTableModel` over :class:`AlbumEntry` rows, and its filter proxy."""
+"""The album table: a :class:`QAbstractTableModel` over :class:`AlbumEntry` rows, and its filter proxy.
+
+The rules of a review (what is accepted, what Apply writes) are the core's
+(:mod:`musictagger.pipeline.review`); this model only shows them.
+"""
 
 from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
 from musictagger.gui.chips import Chip
-from musictagger.gui.review import AlbumEntry, Review, Status
+from musictagger.pipeline.review import GUESS, PARENT, AlbumReview, ReviewPolicy, Status
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.gui.thumbs import ThumbnailCache
     from musictagger.library import Album
-    from musictagger.pipeline.types import AlbumSuggestions
+    from musictagger.pipeline.types import AlbumSuggestions, PackInfo, Suggestion
 
 _Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(eq=False)
+class AlbumEntry:
+    """One row of the library: the scanned album and its review (suggestions, decisions, status)."""
+
+    album: Album
+    review: AlbumReview
+
+    @property
+    def key(self) -> str:
+        return self.album.key
+
+    @property
+    def status(self) -> Status:
+        return self.review.status
+
+    @property
+    def result(self) -> AlbumSuggestions | None:
+        return self.review.result
+
+    @property
+    def message(self) -> str:
+        return self.review.message
+
+    def current_genres(self, field_name: str = "genre") -> list[str]:
+        if field_name == "style":
+            seen: dict[str, str] = {}
+            for t in self.album.tracks:
+                for s in t.styles:
+                    seen.setdefault(s.casefold(), s)
+            return list(seen.values())
+        return self.album.genres
+
+    def suggestions(self) -> list[Suggestion]:
+        return self.review.suggestions
+
+    def pending_labels(self) -> list[str]:
+        return self.review.labels()
 
 
 class Column(enum.IntEnum):
@@ -29,6 +73,7 @@ class Column(enum.IntEnum):
     GENRES = 5
     SUGGESTED = 6
     STATUS = 7
+    FOLDER = 8
 
 
 HEADERS = {
@@ -40,6 +85,18 @@ HEADERS = {
     Column.GENRES: "Current genres",
     Column.SUGGESTED: "Suggested",
     Column.STATUS: "Status",
+    Column.FOLDER: "Folder",
+}
+
+HEADER_TIPS = {
+    Column.GENRES: "The genres in the files now",
+    Column.SUGGESTED: (
+        "What the models suggest, coloured by confidence (amber: doubtful, green: confident).\n"
+        "Filled: written on Apply · struck through: rejected · dashed: added by you · "
+        "grey: best guess below your threshold"
+    ),
+    Column.STATUS: "New → Suggested → Applied (Error: see the tooltip)",
+    Column.FOLDER: "Where the album is, from its library folder (the tooltip has the full path)",
 }
 
 # Custom roles.
@@ -47,6 +104,15 @@ ChipsRole = Qt.ItemDataRole.UserRole + 1  # list[Chip] for the genre columns
 SortRole = Qt.ItemDataRole.UserRole + 2
 EntryRole = Qt.ItemDataRole.UserRole + 3  # the AlbumEntry of the row
 SearchRole = Qt.ItemDataRole.UserRole + 4  # folded text the filter matches against
+
+
+def suggestion_chips(entry: AlbumEntry) -> list[Chip]:
+    """The Suggested column's chips (and the grid's): every review item except parents not written."""
+    return [
+        Chip(i.name, i.confidence, i.accepted, kind=i.kind)
+        for i in entry.review.items()
+        if i.kind != PARENT or i.accepted
+    ]
 
 
 class AlbumTableModel(QAbstractTableModel):
@@ -58,6 +124,8 @@ class AlbumTableModel(QAbstractTableModel):
         self._rows: dict[str, int] = {}
         self.thumbs = thumbs
         self.genre_field = "genre"
+        self.policy = ReviewPolicy()
+        self.roots: list[str] = []
         if thumbs is not None:
             thumbs.ready.connect(self._thumb_ready)
 
@@ -74,8 +142,14 @@ class AlbumTableModel(QAbstractTableModel):
         """The source row of an album, -1 if it is not in the library."""
         return self._rows.get(key, -1)
 
-    def set_albums(self, albums: Sequence[Album]) -> None:
-        """Replace the albums after a scan, keeping suggestions and reviews of albums still there."""
+    def _new_entry(self, album: Album, stored: Mapping[str, AlbumReview] | None) -> AlbumEntry:
+        review = (stored or {}).get(album.key) or AlbumReview(album.key)
+        review.policy = self.policy
+        return AlbumEntry(album, review)
+
+    def set_albums(self, albums: Sequence[Album], stored: Mapping[str, AlbumReview] | None = None) -> None:
+        """Replace the albums after a scan. Albums already listed keep their review; new ones take
+        their saved review from ``stored`` (the library index), else start new."""
         old = {e.key: e for e in self._entries}
         self.beginResetModel()
         entries = []
@@ -85,12 +159,14 @@ class AlbumTableModel(QAbstractTableModel):
                 prev.album = album
                 entries.append(prev)
             else:
-                entries.append(AlbumEntry(album))
+                entries.append(self._new_entry(album, stored))
         self._entries = entries
         self._rows = {e.key: i for i, e in enumerate(entries)}
         self.endResetModel()
 
-    def merge_albums(self, folder: str, albums: Sequence[Album]) -> list[str]:
+    def merge_albums(
+        self, folder: str, albums: Sequence[Album], stored: Mapping[str, AlbumReview] | None = None
+    ) -> list[str]:
         """Fold a rescan of one ``folder`` into the table (the watcher's new or changed album):
         albums already listed are updated in place (keeping their review), new ones are appended,
         and albums under ``folder`` that the rescan no longer finds are removed. Returns the keys
@@ -116,29 +192,37 @@ class AlbumTableModel(QAbstractTableModel):
                 continue
             row = len(self._entries)
             self.beginInsertRows(QModelIndex(), row, row)
-            self._entries.append(AlbumEntry(album))
+            self._entries.append(self._new_entry(album, stored))
             self._rows[album.key] = row
             self.endInsertRows()
         return list(fresh)
 
-    def set_result(self, result: AlbumSuggestions, *, min_confidence: float, write_parents: bool) -> None:
+    def set_result(
+        self, result: AlbumSuggestions, packs: Iterable[PackInfo] = (), guesses: list[Suggestion] | None = None
+    ) -> AlbumReview | None:
+        """New suggestions for an album: scores change, the user's decisions stay. Returns its review."""
         entry = self.entry(result.key)
         if entry is None:
-            return
-        entry.result = result
-        entry.review = Review.from_result(
-            result, min_confidence=min_confidence, write_parents=write_parents, keep_added=entry.review.added
-        )
-        entry.status = Status.ERROR if result.errors and not result.suggestions else Status.SUGGESTED
-        entry.message = "; ".join(m for _, m in result.errors)
+            return None
+        entry.review.apply_result(result, packs, guesses)
         self.refresh(result.key)
+        return entry.review
 
-    def set_status(self, key: str, status: Status, message: str = "") -> None:
+    def set_status(self, key: str, status: Status, message: str = "") -> AlbumReview | None:
         entry = self.entry(key)
-        if entry is not None:
-            entry.status = status
-            entry.message = message
-            self.refresh(key)
+        if entry is None:
+            return None
+        entry.review.status = status
+        entry.review.message = message
+        self.refresh(key)
+        return entry.review
+
+    def set_policy(self, policy: ReviewPolicy) -> None:
+        """New settings: the defaults of undecided tags follow them."""
+        self.policy = policy
+        for e in self._entries:
+            e.review.policy = policy
+        self.refresh_all()
 
     def refresh(self, key: str) -> None:
         row = self._rows.get(key)
@@ -158,6 +242,16 @@ class AlbumTableModel(QAbstractTableModel):
     def keys(self, rows: Iterable[int]) -> list[str]:
         return [self._entries[r].key for r in rows if 0 <= r < len(self._entries)]
 
+    def folder_text(self, entry: AlbumEntry) -> str:
+        """The album's folder from its library folder ("music/Slayer/Reign in Blood")."""
+        folder = entry.album.folder
+        for root in sorted(self.roots, key=len, reverse=True):
+            if folder == root or folder.startswith(os.path.join(root, "")):
+                rel = os.path.relpath(folder, root)
+                base = os.path.basename(root.rstrip(os.sep)) or root
+                return base if rel == "." else os.path.join(base, rel)
+        return folder
+
     # ------------------------------------------------------------------ Qt model API
     def rowCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._entries)
@@ -166,8 +260,12 @@ class AlbumTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(Column)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[Column(section)]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS.get(Column(section))
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -205,19 +303,15 @@ class AlbumTableModel(QAbstractTableModel):
             return str(len(a.tracks))
         if col == Column.STATUS:
             return entry.status.label
+        if col == Column.FOLDER:
+            return self.folder_text(entry)
         return None  # cover and chip columns are painted
 
     def _chips(self, entry: AlbumEntry, col: Column) -> list[Chip]:
         if col == Column.GENRES:
             return [Chip(g) for g in entry.current_genres(self.genre_field)]
         if col == Column.SUGGESTED:
-            chips = [
-                Chip(s.name, s.confidence, entry.review.is_accepted(s.name))
-                for s in entry.suggestions()
-                if not s.implied or entry.review.is_accepted(s.name)
-            ]
-            chips += [Chip(t, None, True, added=True) for t in entry.review.added]
-            return chips
+            return suggestion_chips(entry)
         return []
 
     def _sort_value(self, entry: AlbumEntry, col: Column) -> Any:
@@ -234,6 +328,8 @@ class AlbumTableModel(QAbstractTableModel):
             return ", ".join(entry.current_genres(self.genre_field)).casefold()
         if col == Column.COVER:
             return a.cover_source
+        if col == Column.FOLDER:
+            return a.folder.casefold()
         return (self._display(entry, col) or "").casefold()
 
     def _search_text(self, entry: AlbumEntry) -> str:
@@ -243,24 +339,26 @@ class AlbumTableModel(QAbstractTableModel):
             a.album or "",
             *entry.current_genres(self.genre_field),
             *(s.name for s in entry.suggestions()),
-            *entry.review.added,
+            *entry.review.manual,
         ]
         return " ".join(parts).casefold()
 
     def _tooltip(self, entry: AlbumEntry, col: Column) -> str | None:
         if col == Column.STATUS and entry.message:
             return entry.message
-        if col == Column.SUGGESTED and entry.result:
-            return (
-                "\n".join(
-                    f"{s.name}: {s.confidence:.0%}"
-                    + (" (parent)" if s.implied else "")
-                    + ("" if entry.review.is_accepted(s.name) else " — rejected")
-                    for s in entry.result.suggestions
-                )
-                or "No suggestion reached its threshold"
-            )
-        if col in (Column.ALBUM, Column.COVER):
+        if col == Column.SUGGESTED and entry.result is not None:
+            review = entry.review
+            lines = []
+            if review.nothing_above_threshold:
+                lines.append("Nothing above your threshold — best guesses:")
+            for item in review.items():
+                conf = "" if item.confidence is None else f" {item.confidence:.0%}"
+                state = {PARENT: " (parent)", GUESS: " (best guess)"}.get(item.kind, "")
+                if item.manual:
+                    state = " (added by you)"
+                lines.append(f"{item.name}{conf}{state}" + ("" if item.accepted else " — not written"))
+            return "\n".join(lines) or "No suggestion"
+        if col in (Column.COVER, Column.ARTIST, Column.ALBUM, Column.FOLDER, Column.GENRES):
             return entry.album.folder
         return None
 
