@@ -71,7 +71,13 @@ class Actions:
             standard="SP_MediaPlay",
             tip="Suggest genres for the selected albums",
         )
-        self.suggest_all = _action(parent, "Suggest &All", "Ctrl+Shift+G", tip="Suggest genres for every album")
+        self.suggest_all = _action(
+            parent,
+            "Suggest &All",
+            "Ctrl+Shift+G",
+            standard="SP_MediaSeekForward",
+            tip="Suggest genres for every album",
+        )
         self.apply = _action(
             parent,
             "A&pply Selected…",

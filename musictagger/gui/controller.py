@@ -87,10 +87,10 @@ class LibraryController(QObject):
         self.model.roots = self.roots
         self.can_undo = False
         self._saver_failed.connect(self._on_saver_failed)
-        self.saver = ReviewSaver(on_error=self._saver_failed.emit)
         self.runner = TaskRunner(self)
         self.runner.busy_changed.connect(self.busy_changed)
         self.core = CoreProcess()
+        self.saver = ReviewSaver(self.core, on_error=self._saver_failed.emit)
         self.engine = Engine(config, self.core)
         self.watch_signals = WatchSignals(self)
         self.watch_signals.event.connect(self._on_watch_event)
@@ -193,9 +193,9 @@ class LibraryController(QObject):
         if self._closing_session is not None:
             self._closing_session.closed.wait(5.0)
         self.runner.cancel_all()
+        self.saver.close()  # every review saved, by the core process
         self.core.close()  # the jobs are cancelled; a task waiting on one ends at once
         self.runner.shutdown()
-        self.saver.close()
 
     def _on_progress(self, p: Progress) -> None:
         self.progress.emit(p)
@@ -210,14 +210,15 @@ class LibraryController(QObject):
         roots = list(roots) if roots is not None else self.roots
         if not roots or self.is_running(ScanTask):
             return False
-        task = ScanTask(self.core, roots, self.config, self.policy)
+        sort = (self.model.sort_column, self.model.sort_order)
+        task = ScanTask(self.core, roots, self.config, self.policy, sort)
         task.signals.finished.connect(self._on_scanned)
         self._start(task)
         return True
 
     def _on_scanned(self, scan: LibraryScan) -> None:
         result = scan.result
-        self.model.set_albums(result.albums, scan.reviews)
+        self.model.set_albums(result.albums, scan.reviews, scan.prepared)
         self.library_changed.emit()
         self.errors.emit([ErrorItem("scan", e.path, e.message) for e in result.errors])
         tracks = sum(len(a.tracks) for a in result.albums)

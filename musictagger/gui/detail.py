@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from musictagger.gui.album_model import AlbumEntry
-from musictagger.gui.chips import Chip, ChipRow, confidence_color, muted_text_color
+from musictagger.gui.chips import Chip, confidence_color, draw_chip, muted_text_color
 from musictagger.gui.evidence import EvidenceDelegate
 from musictagger.gui.suggestion_model import SuggestionListModel
 from musictagger.pipeline.review import GUESS, MANUAL, SUGGESTED
@@ -43,9 +43,9 @@ class ConfidenceLegend(QWidget):
 
     SAMPLES = (
         (Chip("written", 0.8, True, kind=SUGGESTED), "ticked: written on Apply"),
-        (Chip("rejected", 0.6, False, kind=SUGGESTED), "unticked: not written"),
+        (Chip("not written", 0.6, False, kind=SUGGESTED), "unticked: not written"),
         (Chip("yours", None, True, kind=MANUAL), "added by you"),
-        (Chip("guess", 0.3, False, kind=GUESS), "best guess below your threshold"),
+        (Chip("best guess", 0.3, False, kind=GUESS), "best guess below your threshold"),
     )
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -96,9 +96,13 @@ class ConfidenceLegend(QWidget):
         small.setPointSizeF(max(6.0, small.pointSizeF() * 0.9))
         painter.setFont(small)
         sfm = QFontMetrics(small)
-        ChipRow.paint(
-            painter, QRectF(0, line + 3, self.width(), sfm.height() + 4), [c for c, _ in self.SAMPLES], pal, sfm
-        )
+        x = 0.0
+        for chip, _what in self.SAMPLES:
+            w = sfm.horizontalAdvance(chip.text) + 14
+            if x + w > self.width():
+                break
+            draw_chip(painter, QRectF(x, line + 3, w, sfm.height() + 4), chip, pal, sfm, chip.text)
+            x += w + 4
         painter.end()
 
 

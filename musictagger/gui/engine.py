@@ -22,7 +22,6 @@ from musictagger.progress import Cancelled, CancelToken, Progress, ProgressCallb
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config
     from musictagger.gui.worker import CoreProcess, RemoteSuggester
-    from musictagger.ml.packs import ModelPack
     from musictagger.pipeline.types import PackInfo
 
 
@@ -32,7 +31,7 @@ class EngineInfo:
 
     device_name: str
     packs: tuple[PackInfo, ...]
-    model_packs: tuple[ModelPack, ...]
+    cards: tuple[tuple[str, str], ...] = ()  # (pack name and version, model card in Markdown)
 
     @property
     def packs_text(self) -> str:
@@ -78,16 +77,14 @@ class Engine:
             self.info = None
 
     def get(self, cancel: CancelToken | None = None) -> RemoteSuggester:
-        """The loaded models (selecting the packs and loading them in the core process the first
-        time, and again after that process was restarted)."""
+        """The loaded models (the packs selected and loaded in the core process the first time,
+        and again after that process was restarted)."""
         with self._lock:
             if self._suggester is None or not self._suggester.alive:
                 from musictagger.gui.worker import RemoteSuggester
-                from musictagger.pipeline import select_packs
 
-                packs = select_packs(self._config.inference.packs)
-                suggester = RemoteSuggester(self.core, packs, self._config)
+                suggester = RemoteSuggester(self.core, self._config)
                 suggester.load(cancel)
                 self._suggester = suggester
-                self.info = EngineInfo(suggester.device_name, tuple(suggester.pack_infos), tuple(packs))
+                self.info = EngineInfo(suggester.device_name, tuple(suggester.pack_infos), suggester.cards)
             return self._suggester

@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
 #: The cover's size in a tile, in pixels.
 GRID_COVER = 160
 PAD = 8
-STATUS_BADGES = {Status.SUGGESTED: "Suggested", Status.APPLIED: "✓ Applied", Status.ERROR: "! Error"}
+#: Status badges on the cover (Suggested shows in the chips already).
+STATUS_BADGES = {Status.APPLIED: "✓ Applied", Status.ERROR: "! Error"}
 
 
 class CoverDelegate(QStyledItemDelegate):
@@ -144,7 +145,7 @@ class CoverGrid(QListView):
         self.setMovement(QListView.Movement.Static)
         self.setUniformItemSizes(True)
         self.setLayoutMode(QListView.LayoutMode.Batched)
-        self.setBatchSize(500)
+        self.setBatchSize(100)
         self.setSpacing(4)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

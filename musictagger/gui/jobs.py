@@ -23,7 +23,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config, TagsConfig
     from musictagger.journal import FileChange, RunResult
     from musictagger.library import Album, ScanResult
-    from musictagger.ml.packs import ModelPack
     from musictagger.pipeline.review import AlbumReview, ReviewPolicy
     from musictagger.pipeline.types import AlbumSuggestions, PackInfo, Suggestion
     from musictagger.progress import CancelToken, ProgressCallback
@@ -212,19 +211,81 @@ def undoable() -> bool:
         return journal.last_run_id() is not None
 
 
+def save_reviews(reviews: Sequence[AlbumReview]) -> int:
+    """Save reviews in the library index (the window's :class:`~musictagger.gui.saver.ReviewSaver`)."""
+    from musictagger.library import Index
+    from musictagger.pipeline.review import ReviewStore
+
+    with Index() as index:
+        ReviewStore(index).save(reviews)
+    return len(reviews)
+
+
+def thumbnail(album: Album, size: int, dest: str) -> bool:
+    """Make the ``size`` px thumbnail of an album's cover as a PNG at ``dest`` (the window's disk
+    cache, which it then reads): reading embedded art parses the audio file's tags, work that
+    stays out of the window's process. False when there is no usable cover."""
+    import io
+    import os
+
+    from PIL import Image, UnidentifiedImageError
+
+    from musictagger.errors import MusictaggerError
+    from musictagger.library import load_cover
+
+    try:
+        loaded = load_cover(album)
+    except (MusictaggerError, OSError):
+        return False
+    if loaded is None:
+        return False
+    try:
+        image = Image.open(io.BytesIO(loaded[0]))
+        image.draft("RGB", (size, size))  # JPEG: decode at 1/2, 1/4 or 1/8 scale when enough
+        image = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
+        if max(image.size) > size:
+            image.thumbnail((size, size), Image.Resampling.LANCZOS)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        tmp = f"{dest}.{os.getpid()}.tmp"
+        image.save(tmp, "PNG")
+        os.replace(tmp, dest)
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        return False
+    return True
+
+
 # ---------------------------------------------------------------------------------- models
 
 
-def load_models(packs: Sequence[ModelPack], config: Config, *, worker: Any) -> tuple[str, list[PackInfo]]:
-    """Load the models (this imports torch) and keep them for the jobs below."""
+@dataclass(frozen=True)
+class LoadedModels:
+    """What the window shows about the models loaded in the core process."""
+
+    device_name: str
+    packs: tuple[PackInfo, ...]
+    cards: tuple[tuple[str, str], ...]  # (pack name and version, its model card in Markdown)
+
+
+def load_models(config: Config, *, worker: Any) -> LoadedModels:
+    """Select the packs the settings ask for, load them (this imports torch) and keep them for the
+    jobs below."""
+    from musictagger.errors import PackError
+    from musictagger.pipeline import select_packs
     from musictagger.pipeline.cache import ResultCache
     from musictagger.pipeline.engine import Suggester
 
-    suggester = Suggester(list(packs), config, cache=ResultCache())
+    packs = select_packs(config.inference.packs)
+    suggester = Suggester(packs, config, cache=ResultCache())
     with worker.models_lock:
         suggester.load()
         worker.state["suggester"] = suggester
-    return suggester.device_name, list(suggester.pack_infos)
+    cards = []
+    for pack in packs:
+        try:
+            cards.append((f"{pack.name} {pack.version}", pack.model_card()))
+        except PackError as exc:
+            cards.append((f"{pack.name} {pack.version}", str(exc)))
+    return LoadedModels(suggester.device_name, tuple(suggester.pack_infos), tuple(cards))
 
 
 def _suggester(worker: Any):

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QSizePolicy,
-    QSplitter,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -210,11 +209,6 @@ class LearnDialog(QDialog):
         self.result.anchorClicked.connect(self._open_link)
         self.result.setPlaceholderText("The report appears here when learning ends.")
         self.result.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.phases)
-        split.addWidget(self.result)
-        split.setStretchFactor(1, 3)
-        split.setChildrenCollapsible(False)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.start_button = self.buttons.addButton("Start", QDialogButtonBox.ButtonRole.ActionRole)
@@ -229,9 +223,10 @@ class LearnDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.intro)
         layout.addWidget(self.progress)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.phases)
+        layout.addWidget(self.result, 1)
         layout.addWidget(self.buttons)
-        self.phases.setMaximumHeight(self.phases.sizeHintForRow(0) * (len(PHASES) + 1) + 8)
+        self._fit_phases()
 
     # ------------------------------------------------------------------ phases
     def _add_phase(self, stage: str, title: str) -> _Phase:
@@ -239,7 +234,13 @@ class LearnDialog(QDialog):
         self.phases.addItem(item)
         phase = _Phase(stage, title, item)
         self._phases[stage] = phase
+        self._fit_phases()
         return phase
+
+    def _fit_phases(self) -> None:
+        """The phase list as tall as its rows (no scrolling, no empty space)."""
+        rows = max(1, self.phases.count())
+        self.phases.setFixedHeight(self.phases.sizeHintForRow(0) * rows + 2 * self.phases.frameWidth() + 4)
 
     def _set(self, phase: _Phase, state: str, detail: str = "") -> None:
         phase.state = state

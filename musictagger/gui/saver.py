@@ -1,9 +1,9 @@
-"""Saving reviews to the library index off the GUI thread.
+"""Saving reviews to the library index, off the GUI thread and out of the window's process.
 
 Every decision (a tick, an untick, a tag added by hand), every suggestion and every status change
-is handed to :class:`ReviewSaver` as a copy of the album's review; a thread of its own writes the
-newest copy of each album, many albums per transaction. :meth:`ReviewSaver.flush` waits until all
-is written (before quitting, and before anything else reads the reviews from the index).
+is handed to :class:`ReviewSaver` as a copy of the album's review; a thread of its own sends the
+newest copy of each album to the core process (the ``save_reviews`` job), many albums at a time.
+:meth:`ReviewSaver.flush` waits until all is written (before quitting).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
+    from musictagger.gui.worker import CoreProcess
     from musictagger.pipeline.review import AlbumReview
 
 log = logging.getLogger(__name__)
@@ -24,8 +24,8 @@ class ReviewSaver:
     """``on_error(message)`` is called from the saver's thread when a write fails (the reviews stay
     queued and are tried again with the next save)."""
 
-    def __init__(self, db_path: Path | None = None, on_error: Callable[[str], None] | None = None) -> None:
-        self.db_path = db_path
+    def __init__(self, core: CoreProcess, on_error: Callable[[str], None] | None = None) -> None:
+        self.core = core
         self.on_error = on_error
         self._pending: dict[str, AlbumReview] = {}
         self._cond = threading.Condition()
@@ -55,34 +55,26 @@ class ReviewSaver:
 
     def _run(self) -> None:
         from musictagger.errors import MusictaggerError
-        from musictagger.library import Index
-        from musictagger.pipeline.review import ReviewStore
+        from musictagger.gui.worker import Chunked
 
-        store: ReviewStore | None = None
-        try:
-            while True:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._pending or self._stop)
+                if not self._pending and self._stop:
+                    return
+                batch, self._pending = self._pending, {}
+                self._busy = True
+            try:
+                self.core.call("save_reviews", Chunked(list(batch.values())))
+            except (MusictaggerError, OSError) as exc:
+                log.warning("cannot save reviews: %s", exc)
+                with self._cond:  # keep them (newer copies win) for the next try
+                    self._pending = {**batch, **self._pending}
+                if self.on_error is not None:
+                    self.on_error(f"cannot save the review of {len(batch)} album(s): {exc}")
                 with self._cond:
-                    self._cond.wait_for(lambda: self._pending or self._stop)
-                    if not self._pending and self._stop:
-                        return
-                    batch, self._pending = self._pending, {}
-                    self._busy = True
-                try:
-                    if store is None:
-                        store = ReviewStore(Index(self.db_path))
-                    store.save(batch.values())
-                except (MusictaggerError, OSError) as exc:
-                    log.warning("cannot save reviews: %s", exc)
-                    with self._cond:  # keep them (newer copies win) for the next try
-                        self._pending = {**batch, **self._pending}
-                    if self.on_error is not None:
-                        self.on_error(f"cannot save the review of {len(batch)} album(s): {exc}")
-                    with self._cond:
-                        self._cond.wait(1.0)
-                finally:
-                    with self._cond:
-                        self._busy = False
-                        self._cond.notify_all()
-        finally:
-            if store is not None:
-                store.index.close()
+                    self._cond.wait(1.0)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()

@@ -116,7 +116,6 @@ class StatusBar(QStatusBar):
         self.watch_label = QLabel()
         self.watch_label.setObjectName("watchIndicator")
         self.watch_label.hide()
-        self.packs_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._recent: list[str] = []
         self._folders: list[str] = []
         self.addWidget(self.task_label, 1)

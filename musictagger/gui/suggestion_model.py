@@ -58,7 +58,7 @@ class SuggestionRow:
     @classmethod
     def from_item(cls, item: ReviewItem) -> SuggestionRow:
         evidence = ()
-        if item.evidence is not None:
+        if item.evidence is not None and item.kind != PARENT:  # a parent stands for its children
             evidence = tuple((src.name, src.value(item.evidence)) for src in EVIDENCE_SOURCES)
         return cls(item.name, item.kind, item.confidence, evidence)
 

@@ -30,6 +30,7 @@ from musictagger.progress import Cancelled, CancelToken, Progress
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config, TagsConfig
+    from musictagger.gui.album_model import PreparedAlbums
     from musictagger.gui.engine import Engine
     from musictagger.gui.worker import CoreProcess
     from musictagger.journal import FileChange, RunResult
@@ -165,22 +166,34 @@ class CoreTask(Task):
 
 @dataclass(frozen=True)
 class LibraryScan:
-    """A scan of the library and the saved reviews of its albums (by album key)."""
+    """A scan of the library, the saved reviews of its albums (by album key) and the albums as
+    table rows, made and sorted here rather than in the GUI thread."""
 
     result: ScanResult
     reviews: dict[str, AlbumReview]
+    prepared: PreparedAlbums | None = None
 
 
 class ScanTask(CoreTask):
     title = "Scanning"
 
-    def __init__(self, core: CoreProcess, roots: Sequence[str], config: Config, policy: ReviewPolicy) -> None:
+    def __init__(
+        self,
+        core: CoreProcess,
+        roots: Sequence[str],
+        config: Config,
+        policy: ReviewPolicy,
+        sort: tuple[int, Any] | None = None,
+    ) -> None:
         super().__init__(core)
         self.roots = list(roots)
         self.config = config
         self.policy = policy
+        self.sort = sort
 
     def execute(self) -> LibraryScan:
+        from musictagger.gui.album_model import prepare_entries
+
         albums: list[Album] = []
         reviews: dict[str, AlbumReview] = {}
 
@@ -189,7 +202,8 @@ class ScanTask(CoreTask):
             reviews.update(chunk[1])
 
         rest = self.call("scan_library", self.roots, self.config, self.policy, emit=collect)
-        return LibraryScan(dataclasses.replace(rest, albums=albums), reviews)
+        prepared = prepare_entries(albums, reviews, self.policy, self.sort) if self.sort is not None else None
+        return LibraryScan(dataclasses.replace(rest, albums=albums), reviews, prepared)
 
 
 @dataclass(frozen=True)

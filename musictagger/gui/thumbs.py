@@ -1,23 +1,25 @@
 """Cover thumbnails, loaded lazily off the GUI thread, cached in memory (LRU) and on disk.
 
 A view asks :meth:`ThumbnailCache.get` while painting; a miss queues the album and returns None;
-when its thumbnail is made :attr:`ThumbnailCache.ready` says which album to repaint. The queue is
+when its thumbnail is ready :attr:`ThumbnailCache.ready` says which album to repaint. The queue is
 served newest first and kept short: scrolling fast through ten thousand albums loads the covers
 now on screen, not every cover scrolled past.
 
-Decoding and scaling use Pillow, which releases the GIL while it works (and decodes a JPEG at a
-fraction of its size when that is all a thumbnail needs); Qt's image decoding would hold the GIL
-and stall the window. Jobs produce a :class:`QImage` (safe in any thread) from the pixels; the
-:class:`QPixmap` is made in the GUI thread. Disk entries are PNGs named after the cover's identity
-(path, size, mtime), so a changed cover gets a new thumbnail.
+Disk entries are PNGs named after the cover's identity (path, size, mtime), so a changed cover
+gets a new thumbnail. A missing one is made by ``maker`` — in the app, the core process's
+``thumbnail`` job (:func:`musictagger.gui.jobs.thumbnail`: reading embedded art parses the audio
+file's tags, work kept out of the window's process) — then read back here with Pillow, which
+releases the GIL while it decodes (Qt's image decoding would hold it and stall the window). Jobs
+produce a :class:`QImage` (safe in any thread) from the pixels; the :class:`QPixmap` is made in
+the GUI thread.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,31 +45,28 @@ def cover_cache_name(album: Album, size: int) -> str | None:
     return f"{hashlib.sha1(identity.encode('utf-8', 'surrogatepass')).hexdigest()}-{size}.png"
 
 
-def make_thumbnail(data: bytes | Path, size: int, save_to: Path | None = None) -> QImage | None:
-    """A ``size`` px thumbnail (aspect kept) of an image file's bytes or of a file, as a QImage;
-    optionally saved as PNG. None if it cannot be read."""
+def read_thumbnail(path: Path) -> QImage | None:
+    """A thumbnail PNG of the disk cache as a QImage (decoded by Pillow, without the GIL)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        image = Image.open(data if isinstance(data, Path) else io.BytesIO(data))
-        image.draft("RGB", (size, size))  # JPEG: decode at 1/2, 1/4 or 1/8 scale when enough
-        image = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
-        if max(image.size) > size:
-            image.thumbnail((size, size), Image.Resampling.LANCZOS)
-        if save_to is not None:
-            try:
-                save_to.parent.mkdir(parents=True, exist_ok=True)
-                tmp = save_to.with_suffix(".tmp.png")
-                image.save(tmp, "PNG")
-                tmp.replace(save_to)
-            except OSError:
-                pass  # a cache that cannot be written is only slower
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        with Image.open(path) as opened:
+            image = opened.convert("RGBA" if opened.mode in ("RGBA", "LA", "P") else "RGB")
+    except (OSError, UnidentifiedImageError, ValueError):
         return None
     fmt = QImage.Format.Format_RGBA8888 if image.mode == "RGBA" else QImage.Format.Format_RGB888
-    raw = image.tobytes()
     stride = image.size[0] * (4 if image.mode == "RGBA" else 3)
-    return QImage(raw, image.size[0], image.size[1], stride, fmt).copy()  # copy: own the pixels
+    # In the format the screen draws from without a conversion on every paint (also a copy that
+    # owns its pixels).
+    native = QImage.Format.Format_ARGB32_Premultiplied if image.mode == "RGBA" else QImage.Format.Format_RGB32
+    return QImage(image.tobytes(), image.size[0], image.size[1], stride, fmt).convertToFormat(native)
+
+
+def make_in_process(album: Album, size: int, dest: str) -> bool:
+    """The thumbnail maker without a core process (the same job, run here)."""
+    from musictagger.gui.jobs import thumbnail
+
+    return thumbnail(album, size, dest)
 
 
 class _Signals(QObject):
@@ -96,37 +95,44 @@ class _ThumbJob(QRunnable):
                 return
 
     def _load(self, album: Album) -> QImage | None:
-        size, folder = self.cache.size, self.cache.folder
+        from musictagger.errors import MusictaggerError
+
+        size = self.cache.size
         name = cover_cache_name(album, size)
         if name is None:
             return None
-        disk = folder / name if folder else None
-        if disk is not None and disk.is_file():
-            image = make_thumbnail(disk, size)
+        disk = self.cache.folder / name
+        if disk.is_file():
+            image = read_thumbnail(disk)
             if image is not None:
                 return image
-        from musictagger.errors import MusictaggerError
-        from musictagger.library import load_cover
-
         try:
-            loaded = load_cover(album)
-        except (MusictaggerError, OSError):
+            made = self.cache.maker(album, size, str(disk))
+        except MusictaggerError:
             return None
-        if loaded is None:
-            return None
-        return make_thumbnail(loaded[0], size, disk)
+        return read_thumbnail(disk) if made else None
 
 
 class ThumbnailCache(QObject):
-    """Thumbnails of one size. ``capacity`` pixmaps stay in memory, least recently used go first."""
+    """Thumbnails of one size. ``capacity`` pixmaps stay in memory, least recently used go first;
+    ``maker(album, size, dest)`` writes a missing one to the disk cache (False: no cover)."""
 
     ready = Signal(str)  # album key whose thumbnail is now available (or known to be absent)
 
-    def __init__(self, size: int, folder: Path | None, *, capacity: int = 512, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        size: int,
+        folder: Path,
+        *,
+        capacity: int = 512,
+        maker: Callable[[Album, int, str], bool] = make_in_process,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.size = size
         self.folder = folder
         self.capacity = capacity
+        self.maker = maker
         self._memory: OrderedDict[str, QPixmap | None] = OrderedDict()
         self._queue: OrderedDict[str, Album] = OrderedDict()  # waiting, newest last
         self._loading: set[str] = set()

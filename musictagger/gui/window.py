@@ -81,6 +81,10 @@ BODY_DEADLINE_MS = 300
 VIEW_KEY = "view/mode"
 #: The window.ini key of the table's columns (the version changes when the columns do).
 HEADER_KEY = "table_header_v2"
+#: Whether the columns are still fitted to the content (no column resized by hand).
+AUTO_COLUMNS_KEY = "table_auto_columns"
+#: The Suggested column keeps at least this much room for its chips when the columns are fitted.
+MIN_SUGGESTED_WIDTH = 240
 #: Below this window width the toolbar shows icons only (the rest goes to its » menu).
 COMPACT_TOOLBAR_WIDTH = 1100
 WELCOME_TEXT = (
@@ -116,6 +120,7 @@ class MainWindow(QMainWindow):
         self.tray: QSystemTrayIcon | None = None  # shown while watching, where the desktop has a tray
         self.view_mode = "table"
         self._auto_columns = True  # columns sized to the content until the user resizes one
+        self._fit_pending = False
         self._settings = QSettings(str(app_dirs().config / "window.ini"), QSettings.Format.IniFormat)
 
         self.actions = Actions(self)
@@ -140,27 +145,32 @@ class MainWindow(QMainWindow):
             self.windowHandle().installEventFilter(self)
             QTimer.singleShot(BODY_DEADLINE_MS, self.finish_build)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Expose and watched is self.windowHandle():
-            watched.removeEventFilter(self)
-            QTimer.singleShot(0, self.finish_build)
-        return False
-
     def finish_build(self) -> None:
         """The body: controller, model, docks, connections, saved dock and column layout. Idempotent."""
         if self.built:
             return
+        from musictagger.gui import keep_singletons_alive
         from musictagger.gui.controller import LibraryController
+
+        keep_singletons_alive()
         from musictagger.gui.detail import COVER_SIZE
         from musictagger.gui.grid import GRID_COVER
         from musictagger.gui.thumbs import ThumbnailCache
 
         config = self._config if self._config is not None else self._load_config()
+        self.controller: LibraryController = LibraryController(config, parent=self)
         thumbs_dir = app_dirs().cache / "thumbs"
-        self.thumbs: ThumbnailCache = ThumbnailCache(THUMB_SIZE, thumbs_dir, parent=self)
-        self.covers: ThumbnailCache = ThumbnailCache(COVER_SIZE, thumbs_dir, capacity=64, parent=self)
-        self.grid_covers: ThumbnailCache = ThumbnailCache(GRID_COVER, thumbs_dir, capacity=600, parent=self)
-        self.controller: LibraryController = LibraryController(config, thumbs=self.thumbs, parent=self)
+        core = self.controller.core
+
+        def maker(album, size: int, dest: str) -> bool:  # in the core process
+            return core.call("thumbnail", album, size, dest)
+
+        self.thumbs: ThumbnailCache = ThumbnailCache(THUMB_SIZE, thumbs_dir, maker=maker, parent=self)
+        self.covers: ThumbnailCache = ThumbnailCache(COVER_SIZE, thumbs_dir, capacity=64, maker=maker, parent=self)
+        self.grid_covers: ThumbnailCache = ThumbnailCache(
+            GRID_COVER, thumbs_dir, capacity=600, maker=maker, parent=self
+        )
+        self.controller.model.set_thumbs(self.thumbs)
         self.actions.load_icons(self)
         self._build_table()
         self._build_central()
@@ -267,6 +277,7 @@ class MainWindow(QMainWindow):
         for page in (self.welcome, table, self.grid):
             self.stack.addWidget(page)
         self.setCentralWidget(self.stack)
+        self.table.viewport().installEventFilter(self)  # columns refitted when the table's width changes
         for view in (self.table, self.grid):
             view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             view.customContextMenuRequested.connect(lambda pos, v=view: self._album_menu(v, pos))
@@ -292,8 +303,9 @@ class MainWindow(QMainWindow):
         header.setSectionResizeMode(Column.SUGGESTED, QHeaderView.ResizeMode.Stretch)
 
     def fit_columns(self) -> None:
-        """Size the text columns to their content (capped), as long as the user has not resized one."""
-        if not self._auto_columns:
+        """Size the text columns to their content (capped) so that Suggested keeps room for its
+        chips and every column stays on screen; as long as the user has not resized a column."""
+        if not self._auto_columns or not self.built:
             return
         from PySide6.QtGui import QFontMetrics
 
@@ -301,8 +313,6 @@ class MainWindow(QMainWindow):
 
         model = self.controller.model
         entries = model.entries
-        if not entries:
-            return
         fm = QFontMetrics(self.table.font())
         header = self.table.horizontalHeader()
         pad = 20
@@ -311,14 +321,47 @@ class MainWindow(QMainWindow):
             longest = sorted(texts, key=len, reverse=True)[:25]  # measure only the longest few
             return max(floor, min(cap, max((fm.horizontalAdvance(t) for t in longest), default=0) + pad))
 
+        fixed = {
+            Column.COVER: THUMB_SIZE + 12,
+            Column.YEAR: fm.horizontalAdvance("0000") + pad,
+            Column.TRACKS: fm.horizontalAdvance("Tracks") + pad,
+            Column.STATUS: fm.horizontalAdvance("Suggested") + pad + 6,
+        }
+        # (wanted, least) for the columns that give way when room is short.
+        flexible = {
+            Column.ARTIST: (widest([e.album.artist for e in entries], 180, 100), 80),
+            Column.ALBUM: (widest([e.album.album or "" for e in entries], 220, 120), 90),
+            Column.GENRES: (150, 100),
+            Column.FOLDER: (widest([model.folder_text(e) for e in entries], 200, 100), 70),
+        }
+        shown = [c for c in flexible if not header.isSectionHidden(c)]
+        room = self.table.viewport().width() - sum(w for c, w in fixed.items() if not header.isSectionHidden(c))
+        room -= MIN_SUGGESTED_WIDTH
+        wanted = sum(flexible[c][0] for c in shown)
+        scale = 1.0 if wanted <= room or wanted == 0 else max(0.0, room / wanted)
         self._fitting = True
         try:
-            header.resizeSection(Column.ARTIST, widest([e.album.artist for e in entries], 180, 90))
-            header.resizeSection(Column.ALBUM, widest([e.album.album or "" for e in entries], 220, 110))
-            header.resizeSection(Column.FOLDER, widest([model.folder_text(e) for e in entries], 200, 90))
-            header.resizeSection(Column.STATUS, fm.horizontalAdvance("Suggested") + pad + 6)
+            for col, width in fixed.items():
+                header.resizeSection(col, width)
+            for col in shown:
+                want, least = flexible[col]
+                header.resizeSection(col, max(least, int(want * scale)))
         finally:
             self._fitting = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Expose and watched is self.windowHandle():
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self.finish_build)
+        elif event.type() == QEvent.Type.Resize and self.built and watched is self.table.viewport():
+            if self._auto_columns and not self._fit_pending:
+                self._fit_pending = True
+                QTimer.singleShot(0, self._fit_later)
+        return False
+
+    def _fit_later(self) -> None:
+        self._fit_pending = False
+        self.fit_columns()
 
     def _on_section_resized(self, logical: int, _old: int, _new: int) -> None:
         from musictagger.gui.album_model import Column
@@ -601,6 +644,7 @@ class MainWindow(QMainWindow):
         if self.built:  # closed before the body was built: the saved docks and columns stand
             self._settings.setValue("state", self.saveState())
             self._settings.setValue(HEADER_KEY, self.table.horizontalHeader().saveState())
+            self._settings.setValue(AUTO_COLUMNS_KEY, self._auto_columns)
         self._settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -38,7 +38,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config
     from musictagger.gui.jobs import SuggestedAlbum
     from musictagger.library import Album
-    from musictagger.ml.packs import ModelPack
     from musictagger.pipeline.types import PackInfo
 
 JOBS = "musictagger.gui.jobs"
@@ -255,18 +254,15 @@ class CoreProcess:
 
 
 class RemoteSuggester:
-    """The models of ``packs``, loaded in the core process (one :meth:`suggest` at a time)."""
+    """The models the settings ask for, selected and loaded in the core process (one
+    :meth:`suggest` at a time)."""
 
-    def __init__(self, core: CoreProcess, packs: Sequence[ModelPack], config: Config) -> None:
-        if not packs:
-            raise MusictaggerError("no model packs to run: install or train one (musictagger models list)")
-        from musictagger.pipeline.types import PackInfo
-
+    def __init__(self, core: CoreProcess, config: Config) -> None:
         self.core = core
-        self.packs = list(packs)
         self.config = config
         self.device_name = ""
-        self._pack_infos = [PackInfo(p.name, p.version, p.kind) for p in self.packs]
+        self.cards: tuple[tuple[str, str], ...] = ()
+        self._pack_infos: list[PackInfo] = []
         self._generation: int | None = None
 
     @property
@@ -282,9 +278,9 @@ class RemoteSuggester:
         """Load the models in the core process (blocks the calling worker thread)."""
         if self.alive:
             return
-        self.device_name, infos = self.core.call("load_models", self.packs, self.config, cancel=cancel)
+        loaded = self.core.call("load_models", self.config, cancel=cancel)
         self._generation = self.core.generation
-        self._pack_infos = list(infos)
+        self.device_name, self._pack_infos, self.cards = loaded.device_name, list(loaded.packs), loaded.cards
 
     def suggest(
         self,
