@@ -32,8 +32,9 @@ from musictagger.tags.model import CUSTOM_PREFIX
 
 #: Albums with at most this many are shown expanded.
 EXPAND_UP_TO = 12
-#: Albums listed per turn of the event loop.
+#: Albums listed per turn of the event loop (fewer before the dialog is first shown).
 CHUNK = 16
+FIRST_CHUNK = 6
 FIELD_NAMES = {"genre": "Genre", "style": "Style"}
 
 
@@ -92,7 +93,7 @@ class ApplyDialog(QDialog):
             self._titles.setdefault(f"{g.artist} — {g.album}", []).append(g.folder)
         self._todo = list(groups)
         self._expand = len(groups) <= EXPAND_UP_TO
-        self._add_chunk()
+        self._add_chunk(FIRST_CHUNK)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.apply_button = buttons.addButton("Write Tags", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -111,8 +112,9 @@ class ApplyDialog(QDialog):
         """Every album of the plan is listed."""
         return not self._todo
 
-    def _add_chunk(self) -> None:
-        chunk, self._todo = self._todo[:CHUNK], self._todo[CHUNK:]
+    def _add_chunk(self, size: int = 0) -> None:
+        size = size or CHUNK
+        chunk, self._todo = self._todo[:size], self._todo[size:]
         for group in chunk:
             self._add_album(group)
         # Old as wide as its longest value (the folder paths of the album rows are elided instead).

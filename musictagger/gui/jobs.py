@@ -221,10 +221,13 @@ def save_reviews(reviews: Sequence[AlbumReview]) -> int:
     return len(reviews)
 
 
-def thumbnail(album: Album, size: int, dest: str) -> bool:
-    """Make the ``size`` px thumbnail of an album's cover as a PNG at ``dest`` (the window's disk
-    cache, which it then reads): reading embedded art parses the audio file's tags, work that
-    stays out of the window's process. False when there is no usable cover."""
+def thumbnail(album: Album, size: int, cache_dir: str) -> tuple[int, int, bytes] | None:
+    """An album cover's ``size`` px thumbnail as premultiplied BGRA pixels ``(width, height, bytes)``
+    — what Qt draws from without a conversion — or None without a usable cover. It is kept as a PNG
+    in ``cache_dir`` (named after the cover's identity: a changed cover gets a new one). Reading
+    embedded art parses the audio file's tags and decoding costs GIL time: both stay out of the
+    window's process, which only wraps the pixels in a QImage."""
+    import hashlib
     import io
     import os
 
@@ -232,26 +235,45 @@ def thumbnail(album: Album, size: int, dest: str) -> bool:
 
     from musictagger.errors import MusictaggerError
     from musictagger.library import load_cover
+    from musictagger.pipeline.engine import cover_identity
 
-    try:
-        loaded = load_cover(album)
-    except (MusictaggerError, OSError):
-        return False
-    if loaded is None:
-        return False
-    try:
-        image = Image.open(io.BytesIO(loaded[0]))
-        image.draft("RGB", (size, size))  # JPEG: decode at 1/2, 1/4 or 1/8 scale when enough
-        image = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
-        if max(image.size) > size:
-            image.thumbnail((size, size), Image.Resampling.LANCZOS)
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        tmp = f"{dest}.{os.getpid()}.tmp"
-        image.save(tmp, "PNG")
-        os.replace(tmp, dest)
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
-        return False
-    return True
+    if album.cover_source == "none":
+        return None
+    identity = cover_identity(album)
+    if identity is None:
+        return None
+    digest = hashlib.sha1(identity.encode("utf-8", "surrogatepass")).hexdigest()
+    dest = os.path.join(cache_dir, f"{digest}-{size}.png")
+    image = None
+    if os.path.isfile(dest):
+        try:
+            with Image.open(dest) as cached:
+                image = cached.convert("RGBA")
+        except (OSError, UnidentifiedImageError, ValueError):
+            image = None
+    if image is None:
+        try:
+            loaded = load_cover(album)
+        except (MusictaggerError, OSError):
+            return None
+        if loaded is None:
+            return None
+        try:
+            image = Image.open(io.BytesIO(loaded[0]))
+            image.draft("RGB", (size, size))  # JPEG: decode at 1/2, 1/4 or 1/8 scale when enough
+            image = image.convert("RGBA")
+            if max(image.size) > size:
+                image.thumbnail((size, size), Image.Resampling.LANCZOS)
+        except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+            return None
+        try:
+            os.makedirs(cache_dir, exist_ok=True)
+            tmp = f"{dest}.{os.getpid()}.tmp"
+            image.save(tmp, "PNG")
+            os.replace(tmp, dest)
+        except OSError:
+            pass  # a cache that cannot be written is only slower
+    return image.size[0], image.size[1], image.tobytes("raw", "BGRa")
 
 
 # ---------------------------------------------------------------------------------- models

@@ -5,18 +5,16 @@ when its thumbnail is ready :attr:`ThumbnailCache.ready` says which album to rep
 served newest first and kept short: scrolling fast through ten thousand albums loads the covers
 now on screen, not every cover scrolled past.
 
-Disk entries are PNGs named after the cover's identity (path, size, mtime), so a changed cover
-gets a new thumbnail. A missing one is made by ``maker`` — in the app, the core process's
-``thumbnail`` job (:func:`musictagger.gui.jobs.thumbnail`: reading embedded art parses the audio
-file's tags, work kept out of the window's process) — then read back here with Pillow, which
-releases the GIL while it decodes (Qt's image decoding would hold it and stall the window). Jobs
-produce a :class:`QImage` (safe in any thread) from the pixels; the :class:`QPixmap` is made in
-the GUI thread.
+The pixels come from ``maker`` — in the app, the core process's ``thumbnail`` job
+(:func:`musictagger.gui.jobs.thumbnail`), which keeps a disk cache of PNGs named after each cover's
+identity (path, size, mtime: a changed cover gets a new thumbnail). Reading embedded art parses
+the audio file's tags, and decoding images (Qt's decoders hold the GIL) would compete with the
+window for it: both happen there, and this process only wraps ready pixels in a :class:`QImage`
+(safe in any thread); the :class:`QPixmap` is made in the GUI thread.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -33,40 +31,11 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_QUEUED = 96
 
 
-def cover_cache_name(album: Album, size: int) -> str | None:
-    """The disk-cache file name for an album's cover at ``size``; None when it has no cover."""
-    from musictagger.pipeline.engine import cover_identity
-
-    if album.cover_source == "none":
-        return None
-    identity = cover_identity(album)
-    if identity is None:
-        return None
-    return f"{hashlib.sha1(identity.encode('utf-8', 'surrogatepass')).hexdigest()}-{size}.png"
-
-
-def read_thumbnail(path: Path) -> QImage | None:
-    """A thumbnail PNG of the disk cache as a QImage (decoded by Pillow, without the GIL)."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as opened:
-            image = opened.convert("RGBA" if opened.mode in ("RGBA", "LA", "P") else "RGB")
-    except (OSError, UnidentifiedImageError, ValueError):
-        return None
-    fmt = QImage.Format.Format_RGBA8888 if image.mode == "RGBA" else QImage.Format.Format_RGB888
-    stride = image.size[0] * (4 if image.mode == "RGBA" else 3)
-    # In the format the screen draws from without a conversion on every paint (also a copy that
-    # owns its pixels).
-    native = QImage.Format.Format_ARGB32_Premultiplied if image.mode == "RGBA" else QImage.Format.Format_RGB32
-    return QImage(image.tobytes(), image.size[0], image.size[1], stride, fmt).convertToFormat(native)
-
-
-def make_in_process(album: Album, size: int, dest: str) -> bool:
+def make_in_process(album: Album, size: int, cache_dir: str) -> tuple[int, int, bytes] | None:
     """The thumbnail maker without a core process (the same job, run here)."""
     from musictagger.gui.jobs import thumbnail
 
-    return thumbnail(album, size, dest)
+    return thumbnail(album, size, cache_dir)
 
 
 class _Signals(QObject):
@@ -97,25 +66,23 @@ class _ThumbJob(QRunnable):
     def _load(self, album: Album) -> QImage | None:
         from musictagger.errors import MusictaggerError
 
-        size = self.cache.size
-        name = cover_cache_name(album, size)
-        if name is None:
+        if album.cover_source == "none":
             return None
-        disk = self.cache.folder / name
-        if disk.is_file():
-            image = read_thumbnail(disk)
-            if image is not None:
-                return image
         try:
-            made = self.cache.maker(album, size, str(disk))
+            made = self.cache.maker(album, self.cache.size, str(self.cache.folder))
         except MusictaggerError:
             return None
-        return read_thumbnail(disk) if made else None
+        if made is None:
+            return None
+        width, height, pixels = made
+        image = QImage(pixels, width, height, 4 * width, QImage.Format.Format_ARGB32_Premultiplied)
+        return image.copy()  # owns its pixels
 
 
 class ThumbnailCache(QObject):
     """Thumbnails of one size. ``capacity`` pixmaps stay in memory, least recently used go first;
-    ``maker(album, size, dest)`` writes a missing one to the disk cache (False: no cover)."""
+    ``maker(album, size, cache_dir)`` returns a thumbnail's pixels (see
+    :func:`musictagger.gui.jobs.thumbnail`), None when there is no cover."""
 
     ready = Signal(str)  # album key whose thumbnail is now available (or known to be absent)
 
@@ -125,7 +92,7 @@ class ThumbnailCache(QObject):
         folder: Path,
         *,
         capacity: int = 512,
-        maker: Callable[[Album, int, str], bool] = make_in_process,
+        maker: Callable[[Album, int, str], tuple[int, int, bytes] | None] = make_in_process,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)

@@ -85,6 +85,7 @@ HEADER_KEY = "table_header_v2"
 AUTO_COLUMNS_KEY = "table_auto_columns"
 #: The Suggested column keeps at least this much room for its chips when the columns are fitted.
 MIN_SUGGESTED_WIDTH = 240
+COLUMN_PAD = 20
 #: Below this window width the toolbar shows icons only (the rest goes to its » menu).
 COMPACT_TOOLBAR_WIDTH = 1100
 WELCOME_TEXT = (
@@ -162,8 +163,8 @@ class MainWindow(QMainWindow):
         thumbs_dir = app_dirs().cache / "thumbs"
         core = self.controller.core
 
-        def maker(album, size: int, dest: str) -> bool:  # in the core process
-            return core.call("thumbnail", album, size, dest)
+        def maker(album, size: int, cache_dir: str):  # in the core process
+            return core.call("thumbnail", album, size, cache_dir)
 
         self.thumbs: ThumbnailCache = ThumbnailCache(THUMB_SIZE, thumbs_dir, maker=maker, parent=self)
         self.covers: ThumbnailCache = ThumbnailCache(COVER_SIZE, thumbs_dir, capacity=64, maker=maker, parent=self)
@@ -302,6 +303,30 @@ class MainWindow(QMainWindow):
         # Suggested takes what is left, so Status and Folder are never pushed off screen.
         header.setSectionResizeMode(Column.SUGGESTED, QHeaderView.ResizeMode.Stretch)
 
+    def measure_columns(self) -> None:
+        """How wide the text columns want to be for this library (its longest texts, capped);
+        once per scan, not on every resize."""
+        import heapq
+
+        from PySide6.QtGui import QFontMetrics
+
+        from musictagger.gui.album_model import Column
+
+        model = self.controller.model
+        entries = model.entries
+        fm = QFontMetrics(self.table.font())
+
+        def widest(texts, cap: int, floor: int) -> int:
+            longest = heapq.nlargest(25, texts, key=len)  # measure only the longest few
+            return max(floor, min(cap, max((fm.horizontalAdvance(t) for t in longest), default=0) + COLUMN_PAD))
+
+        folders = [model.folder_text(e) for e in heapq.nlargest(25, entries, key=lambda e: len(e.album.folder))]
+        self._wanted_widths = {
+            Column.ARTIST: widest((e.album.artist for e in entries), 180, 100),
+            Column.ALBUM: widest((e.album.album or "" for e in entries), 220, 120),
+            Column.FOLDER: widest(folders, 200, 100),
+        }
+
     def fit_columns(self) -> None:
         """Size the text columns to their content (capped) so that Suggested keeps room for its
         chips and every column stays on screen; as long as the user has not resized a column."""
@@ -311,34 +336,27 @@ class MainWindow(QMainWindow):
 
         from musictagger.gui.album_model import Column
 
-        model = self.controller.model
-        entries = model.entries
         fm = QFontMetrics(self.table.font())
         header = self.table.horizontalHeader()
-        pad = 20
-
-        def widest(texts: list[str], cap: int, floor: int) -> int:
-            longest = sorted(texts, key=len, reverse=True)[:25]  # measure only the longest few
-            return max(floor, min(cap, max((fm.horizontalAdvance(t) for t in longest), default=0) + pad))
-
+        wanted = getattr(self, "_wanted_widths", {})
         fixed = {
             Column.COVER: THUMB_SIZE + 12,
-            Column.YEAR: fm.horizontalAdvance("0000") + pad,
-            Column.TRACKS: fm.horizontalAdvance("Tracks") + pad,
-            Column.STATUS: fm.horizontalAdvance("Suggested") + pad + 6,
+            Column.YEAR: fm.horizontalAdvance("0000") + COLUMN_PAD,
+            Column.TRACKS: fm.horizontalAdvance("Tracks") + COLUMN_PAD,
+            Column.STATUS: fm.horizontalAdvance("Suggested") + COLUMN_PAD + 6,
         }
         # (wanted, least) for the columns that give way when room is short.
         flexible = {
-            Column.ARTIST: (widest([e.album.artist for e in entries], 180, 100), 80),
-            Column.ALBUM: (widest([e.album.album or "" for e in entries], 220, 120), 90),
+            Column.ARTIST: (wanted.get(Column.ARTIST, 140), 80),
+            Column.ALBUM: (wanted.get(Column.ALBUM, 170), 90),
             Column.GENRES: (150, 100),
-            Column.FOLDER: (widest([model.folder_text(e) for e in entries], 200, 100), 70),
+            Column.FOLDER: (wanted.get(Column.FOLDER, 150), 70),
         }
         shown = [c for c in flexible if not header.isSectionHidden(c)]
         room = self.table.viewport().width() - sum(w for c, w in fixed.items() if not header.isSectionHidden(c))
         room -= MIN_SUGGESTED_WIDTH
-        wanted = sum(flexible[c][0] for c in shown)
-        scale = 1.0 if wanted <= room or wanted == 0 else max(0.0, room / wanted)
+        total = sum(flexible[c][0] for c in shown)
+        scale = 1.0 if total <= room or total == 0 else max(0.0, room / total)
         self._fitting = True
         try:
             for col, width in fixed.items():
@@ -688,6 +706,7 @@ class MainWindow(QMainWindow):
             self.controller.warm_up()
 
     def _on_library_changed(self) -> None:
+        self.measure_columns()
         self.fit_columns()
         self._update_central()
         self._update_actions()
