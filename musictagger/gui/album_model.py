@@ -327,6 +327,14 @@ class AlbumTableModel(QAbstractTableModel):
             self._entries[row].search = None
             self.dataChanged.emit(self.index(row, 0), self.index(row, N_COLUMNS - 1))
 
+    def refresh_keys(self, keys) -> None:
+        """Repaint the rows of ``keys`` with one signal (their span)."""
+        rows = [self._rows[k] for k in keys if k in self._rows]
+        for row in rows:
+            self._entries[row].search = None
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), N_COLUMNS - 1))
+
     def refresh_all(self) -> None:
         for e in self._entries:
             e.search = None

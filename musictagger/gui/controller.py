@@ -355,7 +355,7 @@ class LibraryController(QObject):
 
     def _on_written(self, result: RunResult) -> None:
         """Fold an apply's or undo's outcomes into the in-memory library (no rescan needed)."""
-        tracks = self._tracks_by_path()
+        tracks = self._tracks_by_path([o.path for o in result.outcomes])
         field_name = self.config.tags.field
         touched: dict[str, list[str]] = {}  # album key -> failure messages
         for o in result.outcomes:
@@ -376,13 +376,15 @@ class LibraryController(QObject):
             if entry is None:
                 continue
             if failures:
-                self.model.set_status(key, Status.ERROR, "; ".join(failures))
+                status, message = Status.ERROR, "; ".join(failures)
             elif result.kind == "undo":
-                self.model.set_status(key, Status.SUGGESTED if entry.result else Status.NEW)
+                status, message = (Status.SUGGESTED if entry.result else Status.NEW), ""
             else:
-                self.model.set_status(key, Status.APPLIED)
+                status, message = Status.APPLIED, ""
+            entry.review.status, entry.review.message = status, message
             self.save_review(key)
             self.entry_changed.emit(key)
+        self.model.refresh_keys(touched)  # one repaint for the lot
         self.errors.emit([ErrorItem(result.kind, o.path, o.message) for o in result.outcomes if not o.ok])
         verb = "Undo" if result.kind == "undo" else "Apply"
         stopped = " (stopped)" if result.cancelled else ""
@@ -394,8 +396,16 @@ class LibraryController(QObject):
             self.check_undo()
         self.run_finished.emit(result)
 
-    def _tracks_by_path(self) -> dict[str, tuple[AlbumEntry, Track]]:
-        return {t.path: (e, t) for e in self.model.entries for t in e.album.tracks}
+    def _tracks_by_path(self, paths: Sequence[str]) -> dict[str, tuple[AlbumEntry, Track]]:
+        """The library's tracks at ``paths``, with their albums (looking only at the albums in
+        those paths' folders: a write touches a few albums of a library of thousands)."""
+        folders: set[str] = set()
+        for path in paths:
+            folder = os.path.dirname(path)
+            for _ in range(3):  # an album's folder, or a disc folder's parent
+                folders.add(folder)
+                folder = os.path.dirname(folder)
+        return {t.path: (e, t) for e in self.model.entries if e.album.folder in folders for t in e.album.tracks}
 
     # ------------------------------------------------------------------ watching folders
     @property
