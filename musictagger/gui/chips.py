@@ -238,6 +238,22 @@ class ChipDelegate(QStyledItemDelegate):
     def __init__(self, role: int, parent=None) -> None:
         super().__init__(parent)
         self.role = role
+        self._selected: dict[int, QPalette] = {}
+
+    def _palette(self, option: QStyleOptionViewItem) -> QPalette:
+        """The cell's palette; in a selected row, one whose text and base are the selection's, so
+        hollow chips (rejected tags, best guesses) stay readable on the highlight."""
+        pal = option.palette
+        if not option.state & QStyle.StateFlag.State_Selected:
+            return pal
+        key = pal.cacheKey()
+        selected = self._selected.get(key)
+        if selected is None:
+            selected = QPalette(pal)
+            selected.setColor(QPalette.ColorRole.Text, pal.color(QPalette.ColorRole.HighlightedText))
+            selected.setColor(QPalette.ColorRole.Base, pal.color(QPalette.ColorRole.Highlight))
+            self._selected = {key: selected}
+        return selected
 
     def _chips(self, index: QModelIndex | QPersistentModelIndex) -> list[Chip]:
         return list(index.data(self.role) or [])
@@ -257,7 +273,7 @@ class ChipDelegate(QStyledItemDelegate):
         area = QRectF(rect.left() + self.MARGIN_X, y, rect.width() - 2 * self.MARGIN_X, h)
         painter.save()
         painter.setFont(option.font)
-        ChipRow.paint(painter, area, chips, option.palette, fm)
+        ChipRow.paint(painter, area, chips, self._palette(option), fm)
         painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
