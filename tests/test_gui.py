@@ -84,6 +84,14 @@ def _key_of(win, album: str) -> str:
     return next(e.key for e in win.controller.model.entries if e.album.album == album)
 
 
+def _texts(item) -> str:
+    """Every text of a tree item and its descendants, for assertions."""
+    out = [item.text(c) for c in range(item.columnCount())]
+    for i in range(item.childCount()):
+        out.append(_texts(item.child(i)))
+    return "\n".join(out)
+
+
 def _genres(path: Path) -> list[str]:
     from musictagger.tags import read_tags
 
@@ -92,7 +100,7 @@ def _genres(path: Path) -> list[str]:
 
 def test_scan_suggest_review_apply_undo(qtbot, window, library):
     from musictagger.gui.album_model import ChipsRole, Column
-    from musictagger.gui.review import Status
+    from musictagger.pipeline.review import Status
 
     win, c = window, window.controller
     qtbot.waitUntil(lambda: "Black Metal" in win.detail.completion.stringList(), timeout=TIMEOUT_MS)
@@ -105,7 +113,7 @@ def test_scan_suggest_review_apply_undo(qtbot, window, library):
     qtbot.waitUntil(lambda: c.model.entry(alpha).status == Status.SUGGESTED, timeout=TIMEOUT_MS)
     assert c.model.entry(beta).status == Status.NEW  # only the selection was suggested
     assert "CPU" in win.status.device_label.text().upper()
-    assert "tiny-covers" in win.status.packs_label.text()
+    assert "tiny-covers" in win.status.packs_label.toolTip()
 
     # The detail panel shows the three labels (and their implied parent "Metal"), with cover evidence.
     qtbot.waitUntil(lambda: win.detail.entry is not None and win.detail.entry.key == alpha)
@@ -127,10 +135,11 @@ def test_scan_suggest_review_apply_undo(qtbot, window, library):
     chips = c.model.index(c.model.entry_row(alpha), Column.SUGGESTED).data(ChipsRole)
     assert [ch.accepted for ch in chips if ch.text == "Doom Metal"] == [False]
 
-    # Apply: a dry run first, the confirmation lists both files, then the write.
+    # Apply: a dry run first, the confirmation lists the album and both its files, then the write.
     win.actions.apply.trigger()
     qtbot.waitUntil(lambda: win.apply_dialog is not None and win.apply_dialog.isVisible(), timeout=TIMEOUT_MS)
-    assert win.apply_dialog.tree.topLevelItemCount() == 2
+    assert win.apply_dialog.tree.topLevelItemCount() == 1
+    assert "Files (2)" in _texts(win.apply_dialog.tree.topLevelItem(0))
     win.apply_dialog.apply_button.click()
     qtbot.waitUntil(lambda: c.model.entry(alpha).status == Status.APPLIED, timeout=TIMEOUT_MS)
 
@@ -158,11 +167,12 @@ def test_scan_suggest_review_apply_undo(qtbot, window, library):
 
 def test_history_dialog_lists_runs_and_undoes_the_chosen_one(qtbot, window, library):
     from musictagger.gui.history_dialog import HistoryDialog
-    from musictagger.gui.review import Status
+    from musictagger.pipeline.review import Status
 
     c = window.controller
     alpha = _key_of(window, "Alpha")
     c.model.entry(alpha).review.add("Funeral Doom Metal")
+    c.review_changed(alpha)
     c.prepare_apply([alpha])
     qtbot.waitUntil(lambda: window.apply_dialog is not None and window.apply_dialog.isVisible(), timeout=TIMEOUT_MS)
     window.apply_dialog.accept()
@@ -320,8 +330,9 @@ def test_app_start_paints_the_shell_first_then_builds_the_window(qtbot, library)
     assert win.menuBar().actions() and not win.actions.suggest.isEnabled()
     qtbot.waitUntil(lambda: win.windowHandle() is not None and win.windowHandle().isExposed(), timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: win.built, timeout=TIMEOUT_MS)
-    assert win.actions.suggest.isEnabled() and not win.actions.suggest.icon().isNull()
+    assert not win.actions.suggest.icon().isNull()
     assert win.detail_dock.widget() is win.detail
     assert any("nonsense" in item.message for item in win.errors.items()), [i.message for i in win.errors.items()]
     qtbot.waitUntil(lambda: win.controller.model.rowCount() == 2, timeout=TIMEOUT_MS)
+    assert win.actions.suggest.isEnabled() and win.actions.suggest_all.isEnabled()  # the first album is selected
     win.close()

@@ -103,7 +103,7 @@ def _window_ini(home: Path) -> QSettings:
 
 
 def test_watching_the_library_suggests_for_a_copied_album_and_stops_cleanly(qtbot, home, tmp_path):
-    from musictagger.gui.review import Status
+    from musictagger.pipeline.review import Status
 
     root = tmp_path / "music"
     alpha = _make_album(root / "Band A" / "Alpha", "Band A", "Alpha")
@@ -156,8 +156,8 @@ def test_watching_the_library_suggests_for_a_copied_album_and_stops_cleanly(qtbo
 
 def test_auto_apply_writes_new_albums_waits_for_the_models_and_is_undoable(qtbot, home, tmp_path):
     from musictagger.gui.history_dialog import HistoryDialog
-    from musictagger.gui.review import Status
     from musictagger.journal import Journal
+    from musictagger.pipeline.review import Status
 
     root, incoming = tmp_path / "music", tmp_path / "incoming"
     _make_album(root / "Band A" / "Alpha", "Band A", "Alpha")

@@ -188,15 +188,22 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    """Without --write: the diff (a dry run). With --write: a resumable batch through the journal."""
+    """Without --write: the diff (a dry run). With --write: a resumable batch through the journal.
+
+    Both honour the review made in the desktop app (the library index's reviews): tags the user
+    rejected are not written, tags accepted or added by hand are, whatever their confidence."""
     from musictagger.journal import Journal
-    from musictagger.pipeline.apply import album_changes, labels_to_write, provenance
+    from musictagger.library import Index
+    from musictagger.pipeline.apply import review_changes
+    from musictagger.pipeline.review import ReviewPolicy, ReviewStore, review_for
     from musictagger.watch.batch import run_batch
     from musictagger.watch.state import WatchState
 
     cfg, scanned, suggester = _prepare(args)
     t = cfg.tags
-    min_conf = cfg.inference.min_confidence
+    policy = ReviewPolicy.from_config(cfg)
+    with Index() as index:
+        reviews = ReviewStore(index).load([a.key for a in scanned.albums], policy)
     errors = list(scanned.errors)
     by_key = {a.key: a for a in scanned.albums}
     summary = None
@@ -204,7 +211,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
         if args.write:
             state = WatchState()
             try:
-                summary = run_batch(scanned.albums, args.roots, suggester, journal, state, cfg, progress=bar)
+                summary = run_batch(
+                    scanned.albums, args.roots, suggester, journal, state, cfg, progress=bar, reviews=reviews
+                )
             finally:
                 state.close()
             result = summary.run
@@ -214,8 +223,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
             def changes():
                 for r in suggester.run(scanned.albums, progress=bar):
                     errors.extend(r.errors)
-                    labels = labels_to_write(r, min_confidence=min_conf, write_parents=t.write_parents)
-                    yield from album_changes(by_key[r.key], labels, t, prov=provenance(r, labels, suggester.pack_infos))
+                    review = review_for(r, policy, suggester.pack_infos, reviews.get(r.key))
+                    yield from review_changes(by_key[r.key], review, t)
 
             result = journal.apply(changes(), kind="apply", config=t, dry_run=True)
             errors += [o.problem for o in result.outcomes if o.problem is not None]

@@ -10,7 +10,6 @@ from PySide6.QtCore import qVersion
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 import musictagger
-from musictagger.errors import PackError
 from musictagger.gui.engine import EngineInfo
 
 
@@ -21,7 +20,7 @@ def version_lines(info: EngineInfo | None) -> list[str]:
         f"musictagger {musictagger.__version__}",
         f"Qt {qVersion()} · PySide6 {PySide6.__version__}",
         f"Python {platform.python_version()}",
-        f"torch {torch.__version__}" if torch is not None else "torch: not loaded yet (loads on the first Suggest)",
+        f"torch {torch.__version__}" if torch is not None else "torch: loaded by the core process, not the window",
         f"Device: {info.device_name}" if info else "Device: not chosen yet",
     ]
 
@@ -40,13 +39,10 @@ class AboutDialog(QDialog):
         header.setWordWrap(True)
         self.versions = QLabel("<br>".join(version_lines(info)))
         tabs = QTabWidget()
-        for pack in info.model_packs if info else ():
+        for title, card in info.cards if info else ():
             browser = QTextBrowser()
-            try:
-                browser.setMarkdown(pack.model_card())
-            except PackError as exc:
-                browser.setPlainText(str(exc))
-            tabs.addTab(browser, f"{pack.name} {pack.version}")
+            browser.setMarkdown(card)
+            tabs.addTab(browser, title)
         if tabs.count() == 0:
             tabs.addTab(QLabel("Model cards appear here once the models are loaded (run Suggest)."), "Models")
         from musictagger.ml.backbones import credits_markdown

@@ -71,7 +71,13 @@ class Actions:
             standard="SP_MediaPlay",
             tip="Suggest genres for the selected albums",
         )
-        self.suggest_all = _action(parent, "Suggest &All", "Ctrl+Shift+G", tip="Suggest genres for every album")
+        self.suggest_all = _action(
+            parent,
+            "Suggest &All",
+            "Ctrl+Shift+G",
+            standard="SP_MediaSeekForward",
+            tip="Suggest genres for every album",
+        )
         self.apply = _action(
             parent,
             "A&pply Selected…",
@@ -103,6 +109,17 @@ class Actions:
         self.watch.setCheckable(True)
 
         self.about = _action(parent, "&About musictagger", theme="help-about")
+
+        # View: the library as a table or as a grid of covers (one selection, the same actions).
+        self.view_table = _action(parent, "&Table", "Ctrl+1", tip="Show the library as a table")
+        self.view_grid = _action(parent, "Cover &Grid", "Ctrl+2", tip="Show the library as a grid of covers")
+        for action in (self.view_table, self.view_grid):
+            action.setCheckable(True)
+        self.view_table.setChecked(True)
+        self.open_folder = _action(
+            parent, "&Open Folder", theme="folder-open", tip="Open the album's folder in the file manager"
+        )
+        self.copy_path = _action(parent, "&Copy Folder Path", theme="edit-copy", tip="Copy the album's folder path")
 
     def all(self) -> list[QAction]:
         return [a for a in vars(self).values() if isinstance(a, QAction)]

@@ -1,9 +1,9 @@
 """Tagging the whole library in one resumable batch (the core's :func:`~musictagger.watch.batch.run_batch`).
 
-This is the unreviewed path: every album gets the models' suggestions as they stand (at the
-configured minimum confidence), exactly as ``musictagger apply ROOT --write`` does, and with the
-same batch identity — a batch stopped in the app can be resumed from the command line and back.
-Reviewed albums keep their own path (Apply), which writes the user's accepted and added tags.
+Every album gets the models' suggestions as they stand (at the configured minimum confidence),
+except that the decisions made in the review are honoured — rejected tags are not written, tags
+accepted or added by hand are — exactly as ``musictagger apply ROOT --write`` does, and with the
+same batch identity: a batch stopped in the app can be resumed from the command line and back.
 
 Two tasks: :class:`BatchPrepareTask` loads the models and works out whether an interrupted batch
 with the same roots and settings exists (for the confirmation), then :class:`BatchTask` runs it.
@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config
     from musictagger.gui.engine import Engine
     from musictagger.library import Album
+    from musictagger.pipeline.review import AlbumReview
     from musictagger.pipeline.types import PackInfo
     from musictagger.watch.batch import BatchSummary
 
@@ -44,6 +45,7 @@ class BatchPlan:
     batch_id: str
     resuming: bool
     albums_done: int  # albums an interrupted earlier attempt already finished (skipped on resume)
+    reviews: dict[str, AlbumReview] = dataclasses.field(default_factory=dict)  # decisions to honour, by key
 
     @property
     def packs_text(self) -> str:
@@ -66,19 +68,27 @@ class BatchPrepareTask(Task):
 
     title = "Preparing"
 
-    def __init__(self, engine: Engine, albums: Sequence[Album], roots: Sequence[str], config: Config) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        albums: Sequence[Album],
+        roots: Sequence[str],
+        config: Config,
+        reviews: dict[str, AlbumReview] | None = None,
+    ) -> None:
         super().__init__()
         self.engine = engine
         self.albums = tuple(albums)
         self.roots = tuple(roots)
         self.config = copy.deepcopy(config)
+        self.reviews = dict(reviews or {})
 
     def execute(self) -> BatchPlan:
         from musictagger.watch import WatchState
         from musictagger.watch.batch import batch_id_for
 
         self.report(Progress("load", 0, None, "loading models"))
-        suggester = self.engine.get()
+        suggester = self.engine.get(self.cancel_token)
         self.signals.info.emit(self.engine.info)
         packs = tuple(suggester.pack_infos)
         bid = batch_id_for(self.roots, self.config, [f"{p.name}@{p.version}" for p in packs])
@@ -91,11 +101,12 @@ class BatchPrepareTask(Task):
                 done = sum(1 for k, s in state.album_status(bid).items() if s == "done" and k in keys)
             finally:
                 state.close()
-        return BatchPlan(self.albums, self.roots, self.config, packs, bid, resuming, done)
+        return BatchPlan(self.albums, self.roots, self.config, packs, bid, resuming, done, self.reviews)
 
 
 class BatchTask(Task):
-    """Runs the batch: suggestions stream album by album into one journaled, undoable run."""
+    """Runs the batch in the core process: suggestions stream album by album into one journaled,
+    undoable run."""
 
     title = "Tagging library"
     writes = True
@@ -109,23 +120,16 @@ class BatchTask(Task):
         self.report(dataclasses.replace(p, stage=BATCH_STAGE) if p.stage == "suggest" else p)
 
     def execute(self) -> BatchSummary:
-        from musictagger.journal import Journal
-        from musictagger.watch import WatchState
-        from musictagger.watch.batch import run_batch
+        from musictagger.gui.worker import Chunked
 
-        suggester = self.engine.get()
-        with self.engine.exclusive(cancel=self.cancel_token, progress=self.report), Journal() as journal:
-            state = WatchState()
-            try:
-                return run_batch(
-                    self.plan.albums,
-                    self.plan.roots,
-                    suggester,
-                    journal,
-                    state,
-                    self.plan.config,
-                    progress=self._report,
-                    cancel=self.cancel_token,
-                )
-            finally:
-                state.close()
+        self.engine.get(self.cancel_token)
+        with self.engine.exclusive(cancel=self.cancel_token, progress=self.report):
+            return self.engine.core.call(
+                "batch",
+                Chunked(self.plan.albums),
+                self.plan.roots,
+                self.plan.config,
+                self.plan.reviews,
+                progress=self._report,
+                cancel=self.cancel_token,
+            )

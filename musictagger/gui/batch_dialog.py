@@ -8,6 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from musictagger.gui.batch import BatchPlan
+from musictagger.gui.chips import format_percent
 from musictagger.gui.statusbar import format_duration
 
 FIELD_NAMES = {"genre": "Genre", "style": "Style"}
@@ -26,9 +27,9 @@ def describe_plan(plan: BatchPlan) -> str:
     parents = " (and their parent genres)" if t.write_parents else ""
     confidence = "Suggestions that reach their model's threshold"
     if inf.min_confidence > 0:
-        confidence += f" and a confidence of at least <b>{inf.min_confidence:.2f}</b>"
+        confidence += f" and a confidence of at least <b>{format_percent(inf.min_confidence)}</b>"
     lines = [
-        f"<p>Tag <b>{_plural(n, 'album')}</b> with the models' suggestions as they stand, without review.</p>",
+        f"<p>Tag <b>{_plural(n, 'album')}</b> with the models' suggestions as they stand.</p>",
         "<ul>",
         f"<li>Field: <b>{FIELD_NAMES.get(t.field, t.field)}</b>, {mode}{limit}</li>",
         f"<li>{confidence}{parents}</li>",
@@ -36,6 +37,11 @@ def describe_plan(plan: BatchPlan) -> str:
         f"<li>Folders: {html.escape(', '.join(plan.roots))}</li>",
         "</ul>",
     ]
+    if plan.reviews:
+        lines.append(
+            f"<p>Your review of {_plural(len(plan.reviews), 'album')} is honoured: tags you rejected are not "
+            "written, tags you ticked or added are.</p>"
+        )
     if plan.resuming:
         lines.append(
             f"<p><b>An earlier batch with these folders and settings was interrupted</b>: it will resume, "

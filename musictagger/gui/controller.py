@@ -1,8 +1,9 @@
 """The library and its runs, without widgets: what the window's actions do.
 
-The controller owns the configuration, the album table model, the task runner, the model
-engine and the folder watcher. Each action starts a background task and returns at once; results
-come back as Qt signals and are folded into the model here, in the GUI thread.
+The controller owns the configuration, the album table model (with every album's review, saved as
+it changes), the task runner, the core process (where the work runs), the models and the folder
+watcher. Each action starts a background task and returns at once; results come back as Qt
+signals and are folded into the model here, in the GUI thread.
 """
 
 from __future__ import annotations
@@ -15,34 +16,41 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from musictagger.config import Config, save_config
-from musictagger.gui.album_model import AlbumTableModel
+from musictagger.gui.album_model import AlbumEntry, AlbumTableModel
 from musictagger.gui.batch import BatchPlan, BatchPrepareTask, BatchTask
 from musictagger.gui.engine import Engine, EngineInfo
 from musictagger.gui.errors_panel import ErrorItem
-from musictagger.gui.review import AlbumEntry, Status
+from musictagger.gui.saver import ReviewSaver
 from musictagger.gui.tasks import (
     ApplyPlan,
     ApplyTask,
     FolderScan,
     FolderScanTask,
     GenreNamesTask,
+    LibraryScan,
+    NothingToUndo,
     PreviewTask,
     ScanTask,
+    SuggestedAlbum,
     SuggestSummary,
     SuggestTask,
     Task,
     TaskRunner,
+    UndoableTask,
     UndoTask,
     WarmUpTask,
 )
 from musictagger.gui.thumbs import ThumbnailCache
 from musictagger.gui.watching import WatchSession, WatchSignals, WatchStartTask, watch_folders, watch_settings
+from musictagger.gui.worker import CoreProcess
+from musictagger.pipeline.review import ReviewPolicy, Status
 from musictagger.progress import Progress
 
 if TYPE_CHECKING:  # pragma: no cover
-    from musictagger.journal import FileChange, RunResult
-    from musictagger.library import ScanResult, Track
-    from musictagger.pipeline.types import AlbumSuggestions
+    from musictagger.gui.jobs import WatchedAlbum
+    from musictagger.journal import RunResult
+    from musictagger.library import Album, Track
+    from musictagger.pipeline.review import AlbumReview
     from musictagger.watch.batch import BatchSummary
     from musictagger.watch.service import AlbumEvent
 
@@ -55,6 +63,10 @@ class LibraryController(QObject):
     engine_failed = Signal(str)  # why the models could not be loaded ahead of time
     genre_names = Signal(object)  # list[str]: the taxonomy's names, for completion
     scanned = Signal(object)  # ScanResult
+    info = Signal(str)  # something to tell, not an error (e.g. nothing to undo)
+    undo_available = Signal(bool)  # whether Undo Last Run has something to undo
+    library_changed = Signal()  # albums came or went (what the actions can do may change)
+    _saver_failed = Signal(str)  # from the saver's thread
     entry_changed = Signal(str)  # album key
     suggest_finished = Signal(object)  # SuggestSummary
     preview_ready = Signal(object)  # ApplyPlan
@@ -71,9 +83,15 @@ class LibraryController(QObject):
         self.config = config
         self.model = AlbumTableModel(thumbs, self)
         self.model.genre_field = config.tags.field
+        self.model.policy = self.policy
+        self.model.roots = self.roots
+        self.can_undo = False
+        self._saver_failed.connect(self._on_saver_failed)
         self.runner = TaskRunner(self)
         self.runner.busy_changed.connect(self.busy_changed)
-        self.engine = Engine(config)
+        self.core = CoreProcess()
+        self.saver = ReviewSaver(self.core, on_error=self._saver_failed.emit)
+        self.engine = Engine(config, self.core)
         self.watch_signals = WatchSignals(self)
         self.watch_signals.event.connect(self._on_watch_event)
         self.watch_signals.failed.connect(self._on_watch_failed)
@@ -85,6 +103,25 @@ class LibraryController(QObject):
     @property
     def roots(self) -> list[str]:
         return list(self.config.library.roots)
+
+    @property
+    def policy(self) -> ReviewPolicy:
+        """What undecided tags default to, from the settings."""
+        return ReviewPolicy.from_config(self.config)
+
+    def save_review(self, key: str) -> None:
+        """Save an album's review (a decision, new suggestions, a new status) in the background."""
+        entry = self.model.entry(key)
+        if entry is not None:
+            self.saver.save(entry.review)
+
+    def review_changed(self, key: str) -> None:
+        """The user ticked, unticked or added a tag: repaint the row and save."""
+        self.model.refresh(key)
+        self.save_review(key)
+
+    def _on_saver_failed(self, message: str) -> None:
+        self.errors.emit([ErrorItem("review", "", message)])
 
     def add_roots(self, paths: Iterable[str]) -> list[str]:
         """Add folders to the library (saved in the config) and rescan; returns those really added."""
@@ -98,6 +135,7 @@ class LibraryController(QObject):
         if added:
             self.config.library.roots = [*self.config.library.roots, *added]
             self._save()
+            self.model.roots = self.roots
             self.roots_changed.emit(self.roots)
             self.scan()
             self._rewatch()
@@ -107,6 +145,7 @@ class LibraryController(QObject):
         if path in self.config.library.roots:
             self.config.library.roots = [r for r in self.config.library.roots if r != path]
             self._save()
+            self.model.roots = self.roots
             self.roots_changed.emit(self.roots)
             self.scan()
             self._rewatch()
@@ -118,10 +157,11 @@ class LibraryController(QObject):
         roots_changed = old.library.roots != config.library.roots
         self.config = config
         self.model.genre_field = config.tags.field
+        self.model.roots = self.roots
         self._save()
         if reload_engine:
             self.engine.reset(config)
-        self.model.refresh_all()
+        self.model.set_policy(self.policy)
         if roots_changed:
             self.roots_changed.emit(self.roots)
         self._rewatch()
@@ -145,12 +185,16 @@ class LibraryController(QObject):
         self.runner.cancel_all()
 
     def shutdown(self) -> None:
-        """On quit: stop the watcher (the album in progress finishes), then every task."""
+        """On quit: stop the watcher (the album in progress finishes), then every task, the
+        model process; every review is saved."""
         session, self.watch_session = self.watch_session, None
         if session is not None:
             session.close(timeout=5.0)
         if self._closing_session is not None:
             self._closing_session.closed.wait(5.0)
+        self.runner.cancel_all()
+        self.saver.close()  # every review saved, by the core process
+        self.core.close()  # the jobs are cancelled; a task waiting on one ends at once
         self.runner.shutdown()
 
     def _on_progress(self, p: Progress) -> None:
@@ -166,13 +210,16 @@ class LibraryController(QObject):
         roots = list(roots) if roots is not None else self.roots
         if not roots or self.is_running(ScanTask):
             return False
-        task = ScanTask(roots, self.config)
+        sort = (self.model.sort_column, self.model.sort_order)
+        task = ScanTask(self.core, roots, self.config, self.policy, sort)
         task.signals.finished.connect(self._on_scanned)
         self._start(task)
         return True
 
-    def _on_scanned(self, result: ScanResult) -> None:
-        self.model.set_albums(result.albums)
+    def _on_scanned(self, scan: LibraryScan) -> None:
+        result = scan.result
+        self.model.set_albums(result.albums, scan.reviews, scan.prepared)
+        self.library_changed.emit()
         self.errors.emit([ErrorItem("scan", e.path, e.message) for e in result.errors])
         tracks = sum(len(a.tracks) for a in result.albums)
         self.message.emit(
@@ -210,7 +257,7 @@ class LibraryController(QObject):
         self.engine_failed.emit(message)
 
     def load_genre_names(self) -> None:
-        task = GenreNamesTask()
+        task = GenreNamesTask(self.core)
         task.signals.finished.connect(self._on_genre_names)
         task.signals.failed.connect(self._on_failed)
         self.runner.start(task)
@@ -221,10 +268,10 @@ class LibraryController(QObject):
     def _on_engine_info(self, info: EngineInfo) -> None:
         self.engine_loaded.emit(info)
 
-    def _on_suggestion(self, result: AlbumSuggestions) -> None:
-        self.model.set_result(
-            result, min_confidence=self.config.inference.min_confidence, write_parents=self.config.tags.write_parents
-        )
+    def _on_suggestion(self, item: SuggestedAlbum) -> None:
+        result = item.result
+        if self.model.set_result(result, item.packs, item.guesses) is not None:
+            self.save_review(result.key)
         if result.errors:
             self.errors.emit([ErrorItem("suggest", path, msg) for path, msg in result.errors])
         self.entry_changed.emit(result.key)
@@ -241,34 +288,21 @@ class LibraryController(QObject):
         found = (self.model.entry(k) for k in keys)
         return [e for e in found if e is not None]
 
-    def build_changes(self, keys: Sequence[str] | None = None) -> tuple[list[FileChange], dict[str, list[str]]]:
-        """The file changes for the accepted tags of ``keys`` (None: every reviewed, not yet applied album)."""
-        from musictagger.pipeline.apply import album_changes, provenance
-
+    def apply_items(self, keys: Sequence[str] | None = None) -> list[tuple[Album, AlbumReview]]:
+        """The albums to apply and copies of their reviews (None: every reviewed album not yet
+        applied). Only albums with accepted tags."""
         entries = self._entries(keys)
         if keys is None:
-            entries = [e for e in entries if e.status == Status.SUGGESTED or e.review.added]
-        packs = self.engine.info.packs if self.engine.info else ()
-        changes: list[FileChange] = []
-        labels: dict[str, list[str]] = {}
-        for entry in entries:
-            names = entry.pending_labels()
-            if not names:
-                continue
-            prov = provenance(entry.result, names, packs) if entry.result is not None and packs else None
-            album_ch = album_changes(entry.album, names, self.config.tags, prov=prov)
-            if album_ch:
-                labels[entry.key] = names
-                changes.extend(album_ch)
-        return changes, labels
+            entries = [e for e in entries if e.status == Status.SUGGESTED or e.review.manual]
+        return [(e.album, e.review.copy()) for e in entries if e.review.has_changes]
 
     def prepare_apply(self, keys: Sequence[str] | None = None) -> bool:
         """Dry-run the apply in the background; :attr:`preview_ready` carries the plan to confirm."""
-        changes, labels = self.build_changes(keys)
-        if not changes:
-            self.message.emit("Nothing to apply: no accepted tags on the chosen albums")
+        items = self.apply_items(keys)
+        if not items:
+            self.info.emit("Nothing to apply: no accepted tags on the chosen albums")
             return False
-        task = PreviewTask(changes, self.config.tags, labels)
+        task = PreviewTask(self.core, items, self.config.tags)
         task.signals.finished.connect(self._on_previewed)
         self._start(task)
         return True
@@ -277,25 +311,51 @@ class LibraryController(QObject):
         if plan.preview.cancelled:
             self.message.emit("Apply cancelled")
             return
+        if not plan.changes:
+            self.info.emit("Nothing to apply: the accepted tags are already in the files")
+            return
         self.errors.emit([ErrorItem("apply", o.path, o.message) for o in plan.preview.outcomes if not o.ok])
         self.preview_ready.emit(plan)
 
     def apply(self, plan: ApplyPlan) -> None:
-        packs = self.engine.info.packs if self.engine.info else ()
-        meta = {"source": "gui", "albums": len(plan.labels), "packs": [p.to_json() for p in packs]}
-        task = ApplyTask(plan.changes, self.config.tags, meta)
+        packs = {p for e in self._entries([g.key for g in plan.groups]) for p in e.review.packs}
+        meta = {
+            "source": "gui",
+            "albums": len(plan.groups),
+            "packs": [p.to_json() for p in sorted(packs, key=lambda p: (p.kind, p.name))],
+            # Tags the user added by hand, per album folder (the files' provenance says "manual" too).
+            "manual": {g.folder: list(g.manual) for g in plan.groups if g.manual},
+        }
+        task = ApplyTask(self.core, plan.changes, self.config.tags, meta)
         task.signals.finished.connect(self._on_written)
         self._start(task)
 
     def undo(self, run_id: int | None = None) -> None:
         """Undo ``run_id`` (default: the last run that still has changes)."""
-        task = UndoTask(run_id)
-        task.signals.finished.connect(self._on_written)
+        task = UndoTask(self.core, run_id)
+        task.signals.finished.connect(self._on_undone)
         self._start(task)
+
+    def check_undo(self) -> None:
+        """Find out (in the background) whether Undo Last Run has something to undo."""
+        task = UndoableTask(self.core)
+        task.signals.finished.connect(self._on_undoable)
+        self.runner.start(task)  # a journal that cannot be read shows when Undo is used
+
+    def _on_undoable(self, available: bool) -> None:
+        self.can_undo = bool(available)
+        self.undo_available.emit(self.can_undo)
+
+    def _on_undone(self, result: RunResult | NothingToUndo) -> None:
+        if isinstance(result, NothingToUndo):
+            self._on_undoable(False)
+            self.info.emit(result.message)
+            return
+        self._on_written(result)
 
     def _on_written(self, result: RunResult) -> None:
         """Fold an apply's or undo's outcomes into the in-memory library (no rescan needed)."""
-        tracks = self._tracks_by_path()
+        tracks = self._tracks_by_path([o.path for o in result.outcomes])
         field_name = self.config.tags.field
         touched: dict[str, list[str]] = {}  # album key -> failure messages
         for o in result.outcomes:
@@ -316,21 +376,36 @@ class LibraryController(QObject):
             if entry is None:
                 continue
             if failures:
-                self.model.set_status(key, Status.ERROR, "; ".join(failures))
+                status, message = Status.ERROR, "; ".join(failures)
             elif result.kind == "undo":
-                self.model.set_status(key, Status.SUGGESTED if entry.result else Status.NEW)
+                status, message = (Status.SUGGESTED if entry.result else Status.NEW), ""
             else:
-                self.model.set_status(key, Status.APPLIED)
+                status, message = Status.APPLIED, ""
+            entry.review.status, entry.review.message = status, message
+            self.save_review(key)
             self.entry_changed.emit(key)
+        self.model.refresh_keys(touched)  # one repaint for the lot
         self.errors.emit([ErrorItem(result.kind, o.path, o.message) for o in result.outcomes if not o.ok])
         verb = "Undo" if result.kind == "undo" else "Apply"
         stopped = " (stopped)" if result.cancelled else ""
         run = f"run {result.run_id}: " if result.run_id is not None else ""
         self.message.emit(f"{verb} {run}{result.changed_count} files changed, {result.failed_count} failed{stopped}")
+        if result.run_id is not None and result.changed_count:
+            self._on_undoable(True)  # this run can be undone (an undo, by re-applying)
+        else:
+            self.check_undo()
         self.run_finished.emit(result)
 
-    def _tracks_by_path(self) -> dict[str, tuple[AlbumEntry, Track]]:
-        return {t.path: (e, t) for e in self.model.entries for t in e.album.tracks}
+    def _tracks_by_path(self, paths: Sequence[str]) -> dict[str, tuple[AlbumEntry, Track]]:
+        """The library's tracks at ``paths``, with their albums (looking only at the albums in
+        those paths' folders: a write touches a few albums of a library of thousands)."""
+        folders: set[str] = set()
+        for path in paths:
+            folder = os.path.dirname(path)
+            for _ in range(3):  # an album's folder, or a disc folder's parent
+                folders.add(folder)
+                folder = os.path.dirname(folder)
+        return {t.path: (e, t) for e in self.model.entries if e.album.folder in folders for t in e.album.tracks}
 
     # ------------------------------------------------------------------ watching folders
     @property
@@ -413,8 +488,9 @@ class LibraryController(QObject):
     def _on_watch_failed(self, folder: str, message: str) -> None:
         self.errors.emit([ErrorItem("watch", folder, message)])
 
-    def _on_watch_event(self, event: AlbumEvent) -> None:
+    def _on_watch_event(self, watched: WatchedAlbum) -> None:
         """A processed album: notify, report its problems, and rescan its folder into the table."""
+        event = watched.event
         self.watch_event.emit(event)
         problems = []
         if event.error:
@@ -426,21 +502,19 @@ class LibraryController(QObject):
         self.errors.emit(problems)
         if event.result is None:
             return  # a file the watcher's scan could not read: nothing to show in the table
-        task = FolderScanTask(event.folder, self.config, context=event)
+        task = FolderScanTask(self.core, event.folder, self.config, self.policy, context=watched)
         task.signals.finished.connect(self._on_folder_scanned)
         self._start(task)
 
     def _on_folder_scanned(self, scan: FolderScan) -> None:
-        keys = self.model.merge_albums(scan.folder, scan.result.albums)
+        keys = self.model.merge_albums(scan.folder, scan.result.albums, scan.reviews)
+        self.library_changed.emit()
         self.errors.emit([ErrorItem("scan", e.path, e.message) for e in scan.result.errors])
-        event: AlbumEvent | None = scan.context
+        event: AlbumEvent | None = scan.context.event if scan.context is not None else None
         if event is not None and event.result is not None and self.model.entry(event.result.key) is not None:
             key = event.result.key
-            self.model.set_result(
-                event.result,
-                min_confidence=self.config.inference.min_confidence,
-                write_parents=self.config.tags.write_parents,
-            )
+            packs = self.engine.info.packs if self.engine.info else ()
+            self.model.set_result(event.result, packs, scan.guesses)
             run = event.run
             if run is not None and run.run_id is not None:
                 failures = [o.message for o in run.outcomes if not o.ok]
@@ -448,7 +522,10 @@ class LibraryController(QObject):
                     self.model.set_status(key, Status.ERROR, "; ".join(failures))
                 else:
                     self.model.set_status(key, Status.APPLIED, f"written by the watcher (run {run.run_id})")
+                if run.changed_count:
+                    self._on_undoable(True)
                 self.run_finished.emit(run)
+            self.save_review(key)
         for key in keys:
             self.entry_changed.emit(key)
 
@@ -461,7 +538,8 @@ class LibraryController(QObject):
         if not albums or not self.roots:
             self.message.emit("Nothing to tag: add a music folder first")
             return False
-        task = BatchPrepareTask(self.engine, albums, self.roots, self.config)
+        reviews = {e.key: e.review.copy() for e in self.model.entries if e.review.has_decisions}
+        task = BatchPrepareTask(self.engine, albums, self.roots, self.config, reviews)
         task.signals.info.connect(self._on_engine_info)
         task.signals.finished.connect(self._on_batch_prepared)
         self._start(task)

@@ -1,11 +1,11 @@
-"""The album detail panel: big cover, tracks, suggestions with evidence, and adding a tag."""
+"""The album panel: big cover, where the album is, its tags with their evidence, adding a tag, tracks."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QRectF, QSize, QStringListModel, Qt, Signal
+from PySide6.QtGui import QAction, QFontMetrics, QKeySequence, QLinearGradient, QPainter, QPalette
 from PySide6.QtWidgets import (
     QCompleter,
     QHBoxLayout,
@@ -21,14 +21,89 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from musictagger.gui.album_model import AlbumEntry
+from musictagger.gui.chips import Chip, confidence_color, draw_chip, muted_text_color
 from musictagger.gui.evidence import EvidenceDelegate
-from musictagger.gui.review import AlbumEntry
 from musictagger.gui.suggestion_model import SuggestionListModel
+from musictagger.pipeline.review import GUESS, MANUAL, SUGGESTED
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.gui.thumbs import ThumbnailCache
 
 COVER_SIZE = 240
+#: The tag list keeps room for this many rows, however small the panel gets.
+MIN_TAG_ROWS = 4
+
+NOTHING_ABOVE = "Nothing above your threshold — best guesses (tick one to write it):"
+TAGS_TITLE = "Tags (ticked ones are written on Apply):"
+
+
+class ConfidenceLegend(QWidget):
+    """What the colours and chip styles mean: the confidence scale, then one chip per state."""
+
+    SAMPLES = (
+        (Chip("written", 0.8, True, kind=SUGGESTED), "ticked: written on Apply"),
+        (Chip("not written", 0.6, False, kind=SUGGESTED), "unticked: not written"),
+        (Chip("yours", None, True, kind=MANUAL), "added by you"),
+        (Chip("best guess", 0.3, False, kind=GUESS), "best guess below your threshold"),
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("confidenceLegend")
+        self.setToolTip(
+            "Chip colour: the models' confidence, from amber (doubtful) to green (confident).\n"
+            + "\n".join(f"{c.text}: {what}" for c, what in self.SAMPLES)
+        )
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def _line(self) -> int:
+        return QFontMetrics(self.font()).height() + 4
+
+    def sizeHint(self) -> QSize:
+        return QSize(260, 2 * self._line() + 6)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(120, 2 * self._line() + 6)
+
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        fm = QFontMetrics(self.font())
+        pal = self.palette()
+        line = self._line()
+        muted = muted_text_color(pal)
+        # Line 1: "0%" [gradient] "100%  confidence"
+        left_w = fm.horizontalAdvance("0%") + 4
+        right_text = "100% confidence"
+        right_w = fm.horizontalAdvance(right_text) + 4
+        bar = QRectF(left_w, line / 2 - 4, max(20.0, self.width() - left_w - right_w - 4), 8)
+        gradient = QLinearGradient(bar.topLeft(), bar.topRight())
+        for stop in (0.0, 0.25, 0.5, 0.75, 1.0):
+            gradient.setColorAt(stop, confidence_color(stop, pal))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(gradient)
+        painter.drawRoundedRect(bar, 4, 4)
+        painter.setPen(muted)
+        painter.drawText(QRectF(0, 0, left_w, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "0%")
+        painter.drawText(
+            QRectF(bar.right() + 4, 0, right_w, line),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            right_text,
+        )
+        # Line 2: one sample chip per state (as many as fit, the tooltip has them all).
+        small = self.font()
+        small.setPointSizeF(max(6.0, small.pointSizeF() * 0.9))
+        painter.setFont(small)
+        sfm = QFontMetrics(small)
+        x = 0.0
+        for chip, _what in self.SAMPLES:
+            w = sfm.horizontalAdvance(chip.text) + 14
+            if x + w > self.width():
+                break
+            draw_chip(painter, QRectF(x, line + 3, w, sfm.height() + 4), chip, pal, sfm, chip.text)
+            x += w + 4
+        painter.end()
 
 
 class AlbumDetail(QWidget):
@@ -51,6 +126,11 @@ class AlbumDetail(QWidget):
         font.setBold(True)
         self.title.setFont(font)
         self.subtitle = QLabel(wordWrap=True, textFormat=Qt.TextFormat.PlainText)
+        self.folder = QLabel(textFormat=Qt.TextFormat.PlainText)
+        self.folder.setObjectName("albumFolder")
+        self.folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.folder.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.folder.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 
         self.tracks = QTreeWidget()
         self.tracks.setHeaderLabels(["#", "Title", "Format", "Genres"])
@@ -60,12 +140,20 @@ class AlbumDetail(QWidget):
 
         self.suggestions = SuggestionListModel(self)
         self.suggestions.review_changed.connect(self.review_changed)
+        self.suggestions.review_changed.connect(self._update_notes)
         self.suggestion_view = QListView()
         self.suggestion_view.setObjectName("suggestionList")
         self.suggestion_view.setModel(self.suggestions)
-        self.suggestion_view.setItemDelegate(EvidenceDelegate(self.suggestion_view))
+        delegate = EvidenceDelegate(self.suggestion_view)
+        self.suggestion_view.setItemDelegate(delegate)
         self.suggestion_view.setUniformItemSizes(True)
         self.suggestion_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        row_h = EvidenceDelegate.row_height(QFontMetrics(self.suggestion_view.font()))
+        self.suggestion_view.setMinimumHeight(MIN_TAG_ROWS * row_h + 2 * self.suggestion_view.frameWidth())
+
+        self.tags_title = QLabel(TAGS_TITLE, wordWrap=True)
+        self.tags_title.setObjectName("tagsTitle")
+        self.legend = ConfidenceLegend()
 
         # Space toggles the focused tag; shown in the Edit menu by the window.
         self.toggle_action = QAction("Toggle Accept of Focused Tag", self)
@@ -75,26 +163,29 @@ class AlbumDetail(QWidget):
         self.suggestion_view.addAction(self.toggle_action)
 
         self.add_edit = QLineEdit(placeholderText="Add a genre…", clearButtonEnabled=True)
+        self.add_edit.setToolTip("Add a genre by hand (completion from the genre list); it is written as yours")
         self.add_edit.returnPressed.connect(self._add_tag)
         self.completion = QStringListModel(self)
         completer = QCompleter(self.completion, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.add_edit.setCompleter(completer)
-        add_button = QPushButton("Add")
-        add_button.clicked.connect(self._add_tag)
+        self.add_button = QPushButton("Add")
+        self.add_button.clicked.connect(self._add_tag)
 
         add_row = QHBoxLayout()
         add_row.addWidget(self.add_edit, 1)
-        add_row.addWidget(add_button)
+        add_row.addWidget(self.add_button)
         review = QWidget()
         review_layout = QVBoxLayout(review)
         review_layout.setContentsMargins(0, 0, 0, 0)
-        review_layout.addWidget(QLabel("Suggestions (checked ones are written on Apply):"))
+        review_layout.addWidget(self.tags_title)
         review_layout.addWidget(self.suggestion_view, 1)
+        review_layout.addWidget(self.legend)
         review_layout.addLayout(add_row)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setChildrenCollapsible(False)
         splitter.addWidget(review)
         splitter.addWidget(self.tracks)
         splitter.setStretchFactor(0, 3)
@@ -104,6 +195,7 @@ class AlbumDetail(QWidget):
         layout.addWidget(self.cover)
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
+        layout.addWidget(self.folder)
         layout.addWidget(splitter, 1)
         covers.ready.connect(self._cover_ready)
         self.set_entry(None)
@@ -121,9 +213,13 @@ class AlbumDetail(QWidget):
         self.tracks.clear()
         enabled = entry is not None
         self.add_edit.setEnabled(enabled)
+        self.add_button.setEnabled(enabled)
+        self._update_notes()
         if entry is None:
             self.title.setText("No album selected")
             self.subtitle.setText("Select an album to review its suggestions.")
+            self.folder.clear()
+            self.folder.setToolTip("")
             self.cover.clear()
             return
         a = entry.album
@@ -133,12 +229,39 @@ class AlbumDetail(QWidget):
                 x for x in (a.artist, str(a.year) if a.year else "", f"{len(a.tracks)} tracks", entry.status.label) if x
             )
         )
+        self.folder.setToolTip(a.folder)
+        self._elide_folder()
         for t in a.tracks:
-            QTreeWidgetItem(
+            item = QTreeWidgetItem(
                 self.tracks, [str(t.track or ""), t.title or t.path.rsplit("/", 1)[-1], t.format, ", ".join(t.genres)]
             )
+            item.setToolTip(1, t.path)
         self.tracks.resizeColumnToContents(0)
         self._show_cover()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide_folder()
+
+    def _elide_folder(self) -> None:
+        """The album's folder, elided in the middle to the panel's width (the tooltip has it whole)."""
+        if self._entry is not None:
+            fm = QFontMetrics(self.folder.font())
+            width = max(40, self.width() - 24)
+            self.folder.setText(fm.elidedText(self._entry.album.folder, Qt.TextElideMode.ElideMiddle, width))
+
+    def _update_notes(self, *_args) -> None:
+        review = self._entry.review if self._entry is not None else None
+        if review is None or review.result is None:
+            self.tags_title.setText(
+                TAGS_TITLE if review is not None and review.manual else "Tags: Suggest (Ctrl+G) to get some"
+            )
+        elif review.nothing_above_threshold:
+            self.tags_title.setText(
+                NOTHING_ABOVE if review.guesses else "Nothing above your threshold, and no best guess"
+            )
+        else:
+            self.tags_title.setText(TAGS_TITLE)
 
     def refresh(self) -> None:
         """Re-read the entry (new suggestions arrived, or tags were written)."""

@@ -1,12 +1,12 @@
-"""The model engine shared by suggest runs, the folder watcher and batch re-tagging.
+"""The models, shared by suggest runs, the folder watcher and batch re-tagging.
 
-It is built on first use, in a worker thread: building it imports torch (through
-:class:`~musictagger.pipeline.engine.Suggester.load`), which is why :meth:`Engine.get` is only
-ever called from background tasks, never from the GUI thread.
+They are loaded on first use, in the core process (:class:`~musictagger.gui.worker.CoreProcess`:
+torch is imported there, never in the window's process). :meth:`Engine.get` waits for that, which
+is why it is only ever called from background tasks, never from the GUI thread.
 
-One :class:`Suggester` serves the whole app (the models are loaded once), but a Suggester is not
-thread-safe. So whoever runs it — a Suggest task, the watcher's worker, a batch — holds
-:meth:`Engine.exclusive` for as long as it does; the others wait their turn.
+One set of models serves the whole app, and runs one job at a time. So whoever runs them — a
+Suggest task, the watcher, a batch — holds :meth:`Engine.exclusive` for as long as it does; the
+others wait their turn.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from musictagger.progress import Cancelled, CancelToken, Progress, ProgressCallb
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config
-    from musictagger.ml.packs import ModelPack
-    from musictagger.pipeline.engine import Suggester
+    from musictagger.gui.worker import CoreProcess, RemoteSuggester
     from musictagger.pipeline.types import PackInfo
 
 
@@ -32,7 +31,7 @@ class EngineInfo:
 
     device_name: str
     packs: tuple[PackInfo, ...]
-    model_packs: tuple[ModelPack, ...]
+    cards: tuple[tuple[str, str], ...] = ()  # (pack name and version, model card in Markdown)
 
     @property
     def packs_text(self) -> str:
@@ -40,23 +39,22 @@ class EngineInfo:
 
 
 class Engine:
-    """Holds one :class:`Suggester`; :meth:`reset` drops it when the settings that shape it change."""
+    """Holds one :class:`RemoteSuggester`; :meth:`reset` drops it when the settings that shape it change."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, core: CoreProcess) -> None:
         self._config = config
-        self._lock = threading.Lock()  # guards building the suggester
-        self._run_lock = threading.Lock()  # held while a suggester runs (see exclusive())
-        self._suggester: Suggester | None = None
+        self.core = core
+        self._lock = threading.Lock()  # guards loading the models
+        self._run_lock = threading.Lock()  # held while the models run (see exclusive())
+        self._suggester: RemoteSuggester | None = None
         self.info: EngineInfo | None = None
 
     @contextlib.contextmanager
     def exclusive(
         self, *, cancel: CancelToken | None = None, progress: ProgressCallback | None = None
     ) -> Iterator[None]:
-        """Hold the right to run the models (a suggester from :meth:`get`) for the ``with`` body.
+        """Hold the right to run the models for the ``with`` body.
 
-        The lock is per engine, not per suggester: after :meth:`reset` an old suggester still in
-        use and the new one are serialised too, so two models never compete for memory and cores.
         Waiting reports a "waiting" progress and stops with :class:`Cancelled` when ``cancel`` is
         set, so Stop (or stopping the watcher) never blocks behind a long run.
         """
@@ -72,22 +70,21 @@ class Engine:
             self._run_lock.release()
 
     def reset(self, config: Config) -> None:
+        """New settings (or new packs): the next :meth:`get` loads the models again."""
         with self._lock:
             self._config = config
             self._suggester = None
             self.info = None
 
-    def get(self) -> Suggester:
-        """The loaded suggester (selecting packs, importing torch and loading weights the first time)."""
+    def get(self, cancel: CancelToken | None = None) -> RemoteSuggester:
+        """The loaded models (the packs selected and loaded in the core process the first time,
+        and again after that process was restarted)."""
         with self._lock:
-            if self._suggester is None:
-                from musictagger.pipeline import select_packs
-                from musictagger.pipeline.cache import ResultCache
-                from musictagger.pipeline.engine import Suggester
+            if self._suggester is None or not self._suggester.alive:
+                from musictagger.gui.worker import RemoteSuggester
 
-                packs = select_packs(self._config.inference.packs)
-                suggester = Suggester(packs, self._config, cache=ResultCache())
-                suggester.load()
+                suggester = RemoteSuggester(self.core, self._config)
+                suggester.load(cancel)
                 self._suggester = suggester
-                self.info = EngineInfo(suggester.device_name, tuple(suggester.pack_infos), tuple(packs))
+                self.info = EngineInfo(suggester.device_name, tuple(suggester.pack_infos), suggester.cards)
             return self._suggester

@@ -1,4 +1,7 @@
-"""The Errors panel: every per-file problem of every run, in one list instead of a flood of dialogs."""
+"""The Errors panel: every per-file problem of every run, in one list instead of a flood of dialogs.
+
+The same problem reported again (a rescan meets the same bad file) is listed once, with a count.
+"""
 
 from __future__ import annotations
 
@@ -46,6 +49,7 @@ class ErrorsPanel(QDockWidget):
         layout.addLayout(top)
         layout.addWidget(self.list, 1)
         self.setWidget(body)
+        self._seen: dict[ErrorItem, tuple[QListWidgetItem, int]] = {}
         self._update_summary()
 
     @property
@@ -62,17 +66,28 @@ class ErrorsPanel(QDockWidget):
         if not errors:
             return
         stamp = time.strftime("%H:%M:%S")
+        added = False
         for err in errors:
             where = f"{err.path}: " if err.path else ""
-            item = QListWidgetItem(f"[{stamp} {err.source}] {where}{err.message}")
+            text = f"[{stamp} {err.source}] {where}{err.message}"
+            if err in self._seen:
+                item, n = self._seen[err]
+                self._seen[err] = (item, n + 1)
+                item.setText(f"{text} (seen {n + 1} times)")
+                continue
+            item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, err)
-            item.setToolTip(err.path)
+            item.setToolTip(err.path or err.message)
             self.list.addItem(item)
-        self.list.scrollToBottom()
+            self._seen[err] = (item, 1)
+            added = True
+        if added:
+            self.list.scrollToBottom()
         self._update_summary()
 
     def clear(self) -> None:
         self.list.clear()
+        self._seen.clear()
         self._update_summary()
 
     def _update_summary(self) -> None:

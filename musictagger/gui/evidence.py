@@ -1,87 +1,117 @@
-"""Delegate of the detail panel's suggestion list: checkbox, chip, and the evidence bars.
+"""Delegate of the album panel's tag list: checkbox, chip, and one evidence bar per source.
 
-Each suggestion shows two small bars — what the cover model and what the audio model said —
-so a person sees at a glance whether a tag comes from the artwork, the sound, or both.
+Each suggestion shows a bar per source of evidence (:data:`~musictagger.gui.suggestion_model.EVIDENCE_SOURCES`:
+what the cover model and the audio model said), with its figure: a person sees at a glance whether a
+tag comes from the artwork, the sound, or both. "n/a" (no model of that kind scores the genre, or
+the album has no cover) is drawn as a dashed empty frame, distinct from a real 0%.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QFontMetrics, QPainter, QPalette
+from PySide6.QtGui import QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionButton, QStyleOptionViewItem
 
-from musictagger.gui.chips import Chip, confidence_color, paint_chip
+from musictagger.gui.chips import Chip, confidence_color, format_percent, muted_text_color, paint_chip
 from musictagger.gui.suggestion_model import RowRole, SuggestionRow
 
-BAR_WIDTH = 70
+BAR_WIDTH = 60
 
 
 class EvidenceDelegate(QStyledItemDelegate):
-    def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
-        fm = QFontMetrics(option.font)
-        return QSize(200, max(2 * fm.height() + 6, 34))  # the view gives each row its full width
+    """Two lines per tag: the checkbox and the chip (with the overall confidence), then one bar per
+    source of evidence side by side, each with its figure."""
 
-    def _check_rect(self, rect: QRect) -> QRect:
+    @staticmethod
+    def row_height(fm: QFontMetrics) -> int:
+        return 2 * fm.height() + 16
+
+    def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
+        return QSize(200, self.row_height(QFontMetrics(option.font)))  # the view gives each row its full width
+
+    def _check_rect(self, rect: QRect, fm: QFontMetrics) -> QRect:
         size = QApplication.style().pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth)
-        return QRect(rect.left() + 6, rect.center().y() - size // 2, size, size)
+        line = fm.height() + 6
+        return QRect(rect.left() + 6, rect.top() + 3 + (line - size) // 2, size, size)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         row: SuggestionRow | None = index.data(RowRole)
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        opt.features &= ~QStyleOptionViewItem.ViewItemFeature.HasCheckIndicator
-        style = opt.widget.style() if opt.widget else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        style = option.widget.style() if option.widget else QApplication.style()
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, option.widget)
         if row is None:
             return
+        fm = QFontMetrics(option.font)
         accepted = index.data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
         check = QStyleOptionButton()
-        check.rect = self._check_rect(opt.rect)
+        check.rect = self._check_rect(option.rect, fm)
         check.state = QStyle.StateFlag.State_Enabled | (
             QStyle.StateFlag.State_On if accepted else QStyle.StateFlag.State_Off
         )
-        style.drawPrimitive(QStyle.PrimitiveElement.PE_IndicatorCheckBox, check, painter, opt.widget)
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_IndicatorCheckBox, check, painter, option.widget)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(muted_text_color(option.palette), 1))  # a frame every theme shows
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(QRectF(check.rect).adjusted(0.5, 0.5, -0.5, -0.5), 2, 2)
+        painter.restore()
 
-        fm = QFontMetrics(opt.font)
-        label = row.name + (" (parent)" if row.implied else "")
-        chip_w = min(fm.horizontalAdvance(label + " 100%") + 16, opt.rect.width() - BAR_WIDTH - 60)
+        painter.save()
+        painter.setFont(option.font)
         x = check.rect.right() + 8
-        chip_rect = QRectF(x, opt.rect.center().y() - (fm.height() + 6) / 2, max(chip_w, 40), fm.height() + 6)
-        paint_chip(
-            painter, chip_rect, Chip(label, row.confidence, accepted, added=row.confidence is None), opt.palette, fm
-        )
+        chip = Chip(row.label, row.confidence, accepted, kind=row.kind)
+        text = row.label if row.confidence is None else f"{row.label} {format_percent(row.confidence)}"
+        room = option.rect.right() - x - 4
+        want = fm.horizontalAdvance(text) + 16
+        w = max(40, min(want, room))
+        if w < want:
+            text = fm.elidedText(text, Qt.TextElideMode.ElideRight, int(w - 16))
+        paint_chip(painter, QRectF(x, option.rect.top() + 3, w, fm.height() + 6), chip, option.palette, fm, text)
 
-        bars_x = opt.rect.right() - BAR_WIDTH - 52
-        if row.confidence is not None and bars_x > chip_rect.right():
-            top = opt.rect.top() + 3
-            h = (opt.rect.height() - 6) / 2
-            self._bar(painter, opt.palette, fm, QRectF(bars_x, top, BAR_WIDTH + 48, h), "cover", row.cover)
-            self._bar(painter, opt.palette, fm, QRectF(bars_x, top + h, BAR_WIDTH + 48, h), "audio", row.audio)
+        if row.evidence:
+            top = option.rect.top() + fm.height() + 10
+            slot = (option.rect.right() - x - 4) / len(row.evidence)
+            for i, (name, value) in enumerate(row.evidence):
+                self._bar(painter, option.palette, fm, QRectF(x + i * slot, top, slot - 8, fm.height()), name, value)
+        painter.restore()
 
     @staticmethod
     def _bar(
         painter: QPainter, palette: QPalette, fm: QFontMetrics, rect: QRectF, name: str, value: float | None
     ) -> None:
+        """One source: its name, a bar (a dashed empty frame for n/a), its figure."""
         painter.save()
-        text_w = 44
-        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        text_color = palette.color(QPalette.ColorRole.Text)
+        muted = muted_text_color(palette)
+        name_w = fm.horizontalAdvance(name) + 5
+        figure_w = fm.horizontalAdvance("100%") + 4
+        painter.setPen(muted)
         painter.drawText(
-            QRectF(rect.left(), rect.top(), text_w, rect.height()),
+            QRectF(rect.left(), rect.top(), name_w, rect.height()),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
             name,
         )
-        track = QRectF(rect.left() + text_w, rect.center().y() - 3, BAR_WIDTH, 6)
+        bar_w = max(12.0, min(float(BAR_WIDTH), rect.width() - name_w - figure_w))
+        track = QRectF(rect.left() + name_w, rect.center().y() - 3, bar_w, 6)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(palette.color(QPalette.ColorRole.Mid))
-        painter.drawRoundedRect(track, 3, 3)
-        if value is not None:
-            painter.setBrush(confidence_color(value, palette))
-            filled = QRectF(
-                track.left(), track.top(), max(3.0, track.width() * max(0.0, min(1.0, value))), track.height()
-            )
-            painter.drawRoundedRect(filled, 3, 3)
+        if value is None:  # n/a: an empty dashed frame, not an empty bar
+            painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(track.adjusted(0.5, 0.5, -0.5, -0.5), 3, 3)
+        else:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(palette.color(QPalette.ColorRole.Mid))
+            painter.drawRoundedRect(track, 3, 3)
+            fraction = max(0.0, min(1.0, value))
+            if fraction > 0:
+                painter.setBrush(confidence_color(value, palette))
+                filled = QRectF(track.left(), track.top(), max(3.0, track.width() * fraction), track.height())
+                painter.drawRoundedRect(filled, 3, 3)
+        painter.setPen(text_color if value is not None else muted)
+        painter.drawText(
+            QRectF(track.right() + 4, rect.top(), figure_w, rect.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            format_percent(value),
+        )
         painter.restore()
 
     def editorEvent(self, event: QEvent, model, option: QStyleOptionViewItem, index) -> bool:

@@ -51,3 +51,44 @@ def apply_stylesheet(window: QWidget) -> None:
     """Style ``window`` and its children (dialogs parented to it included), not the whole application:
     other top-level windows of the process keep the platform look."""
     window.setStyleSheet(stylesheet())
+    window.setPalette(readable_disabled(window.palette()))
+
+
+def _contrast(a, b) -> float:
+    def lum(c) -> float:
+        def lin(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * lin(c.redF()) + 0.7152 * lin(c.greenF()) + 0.0722 * lin(c.blueF())
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def readable_disabled(palette):
+    """``palette`` with disabled text that can still be read (WCAG 3:1 against its background):
+    greyed, not gone. Several dark themes draw disabled labels barely above the background."""
+    from PySide6.QtGui import QColor, QPalette
+
+    fixed = QPalette(palette)
+    pairs = (
+        (QPalette.ColorRole.WindowText, QPalette.ColorRole.Window),
+        (QPalette.ColorRole.ButtonText, QPalette.ColorRole.Button),
+        (QPalette.ColorRole.Text, QPalette.ColorRole.Base),
+    )
+    for text_role, back_role in pairs:
+        back = palette.color(QPalette.ColorGroup.Disabled, back_role)
+        disabled = palette.color(QPalette.ColorGroup.Disabled, text_role)
+        if _contrast(disabled, back) >= 3.0:
+            continue
+        normal = palette.color(QPalette.ColorGroup.Active, text_role)
+        for mix in (0.55, 0.65, 0.75, 0.85, 1.0):
+            color = QColor.fromRgbF(
+                back.redF() + (normal.redF() - back.redF()) * mix,
+                back.greenF() + (normal.greenF() - back.greenF()) * mix,
+                back.blueF() + (normal.blueF() - back.blueF()) * mix,
+            )
+            if _contrast(color, back) >= 3.0:
+                break
+        fixed.setColor(QPalette.ColorGroup.Disabled, text_role, color)
+    return fixed

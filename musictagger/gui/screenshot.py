@@ -4,6 +4,12 @@ Opens the app on the given folders, waits until the scan has filled the table (a
 has run when ``--suggest`` is given), then grabs the window from the screen — so under a real X
 server (Xvfb in CI) it shows what a person would see, window decorations aside. Used for the
 docs and by the GUI tests to check the window is not blank.
+
+Options set the scene: ``--size 1280x780`` (``min`` for the window's minimum size), ``--dark``
+(Fusion with a dark palette), ``--view grid``, ``--select ALBUM`` (the album panel shows it),
+``--untick TAG`` / ``--add TAG`` (review it), ``--errors`` (the errors panel open), and
+``--dialog apply|learn|settings|history`` to grab a dialog over the window instead (``learn``
+runs Learn from My Library and waits for its report).
 """
 
 from __future__ import annotations
@@ -13,7 +19,40 @@ import sys
 import time
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QWidget
+
+
+def dark_palette() -> QPalette:
+    """A dark palette like the desktops' dark themes (for checking the app in dark mode)."""
+    p = QPalette()
+    colors = {
+        QPalette.ColorRole.Window: "#2b2b2b",
+        QPalette.ColorRole.WindowText: "#e6e6e6",
+        QPalette.ColorRole.Base: "#1e1e1e",
+        QPalette.ColorRole.AlternateBase: "#262626",
+        QPalette.ColorRole.ToolTipBase: "#3a3a3a",
+        QPalette.ColorRole.ToolTipText: "#f0f0f0",
+        QPalette.ColorRole.Text: "#e6e6e6",
+        QPalette.ColorRole.Button: "#353535",
+        QPalette.ColorRole.ButtonText: "#e6e6e6",
+        QPalette.ColorRole.BrightText: "#ff6060",
+        QPalette.ColorRole.Highlight: "#3d6fb4",
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.Link: "#7fb2ff",
+        QPalette.ColorRole.Mid: "#4a4a4a",
+        QPalette.ColorRole.Dark: "#1a1a1a",
+        QPalette.ColorRole.Light: "#505050",
+        QPalette.ColorRole.Midlight: "#404040",
+        QPalette.ColorRole.Shadow: "#101010",
+        QPalette.ColorRole.PlaceholderText: "#9a9a9a",
+    }
+    for role, color in colors.items():
+        p.setColor(role, QColor(color))
+    # Like many dark themes: disabled text barely above the background (the app must cope).
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#4d4d4d"))
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +60,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("output")
     parser.add_argument("folders", nargs="*")
     parser.add_argument("--suggest", action="store_true", help="run Suggest on all albums before the shot")
-    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--size", default="1400x800", help="WxH, or min for the window's minimum size")
+    parser.add_argument("--dark", action="store_true", help="Fusion style with a dark palette")
+    parser.add_argument("--view", choices=("table", "grid"), default="table")
+    parser.add_argument("--select", help="the album (title) to select")
+    parser.add_argument("--untick", action="append", default=[], help="untick this tag of the selected album")
+    parser.add_argument("--add", action="append", default=[], help="add this tag by hand to the selected album")
+    parser.add_argument("--errors", action="store_true", help="show the errors panel")
+    parser.add_argument("--dialog", choices=("apply", "learn", "settings", "history"))
+    parser.add_argument("--timeout", type=float, default=120.0)
     args = parser.parse_args(argv)
 
     from musictagger.gui.app import create_window
@@ -30,10 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication([sys.argv[0]])
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
+    if args.dark:
+        app.setStyle("Fusion")
+        app.setPalette(dark_palette())
     window = create_window(args.folders)
-    window.resize(1400, 800)
+    if args.size != "min":
+        w, h = (int(v) for v in args.size.lower().split("x"))
+        window.resize(w, h)
     deadline = time.monotonic() + args.timeout
-    state = {"suggested": not args.suggest, "code": 1}
+    state = {"suggested": not args.suggest, "code": 1, "staged": False, "target": None, "ready": lambda: True}
 
     def poll() -> None:
         c = window.controller
@@ -47,15 +99,74 @@ def main(argv: list[str] | None = None) -> int:
             state["suggested"] = True
             c.suggest(None)
             return
-        window._select_first_if_none()
-        QTimer.singleShot(700, shoot)  # let thumbnails arrive and paint
+        if not state["staged"]:
+            state["staged"] = True
+            stage()
+            return
+        if not state["ready"]():
+            return
         timer.stop()
+        QTimer.singleShot(900, shoot)  # let thumbnails arrive and paint
+
+    def stage() -> None:
+        if args.size == "min":
+            window.resize(window.minimumSizeHint())
+        window.set_view(args.view)
+        entries = window.controller.model.entries
+        chosen = next((e for e in entries if args.select and e.album.album == args.select), None)
+        if chosen is not None:
+            window.select_keys([chosen.key])
+            review = chosen.review
+            for tag in args.untick:
+                review.set_accepted(tag, False)
+            for tag in args.add:
+                review.add(tag)
+            window.controller.review_changed(chosen.key)
+            window.detail.refresh()
+        else:
+            window._select_first_if_none()
+        if args.errors:
+            window.errors.show()
+        if args.dialog == "apply":
+            window.controller.prepare_apply(window.selected_keys() if args.select else None)
+
+            def apply_ready() -> bool:
+                dialog = window.apply_dialog
+                state["target"] = dialog
+                return dialog is not None and dialog.isVisible() and dialog.complete
+
+            state["ready"] = apply_ready
+        elif args.dialog == "learn":
+            from musictagger.gui.learn_dialog import LearnDialog
+
+            dialog = LearnDialog(window.controller, window)
+            dialog.resize(660, 640)
+            dialog.show()
+            dialog.start()
+            state["target"] = dialog
+            state["ready"] = lambda: dialog.task is None
+        elif args.dialog == "settings":
+            from musictagger.gui.settings_dialog import SettingsDialog
+
+            dialog = SettingsDialog(window.controller.config, window)
+            dialog.show()
+            state["target"] = dialog
+        elif args.dialog == "history":
+            window.show_history()
+
+            def history_ready() -> bool:
+                state["target"] = window.findChild(QWidget, "historyDialog")
+                return state["target"] is not None and state["target"].isVisible()
+
+            state["ready"] = history_ready
 
     def shoot() -> None:
-        screen = window.screen()
-        pixmap = screen.grabWindow(0, window.x(), window.y(), window.width(), window.height())
+        target = state["target"] if state["target"] is not None else window
+        screen = target.screen()
+        geo = target.frameGeometry()
+        pixmap = screen.grabWindow(0, geo.x(), geo.y(), geo.width(), geo.height())
         if pixmap.isNull() or pixmap.width() == 0:
-            pixmap = window.grab()
+            pixmap = target.grab()
         state["code"] = 0 if pixmap.save(args.output) else 3
         window.close()
         app.exit(state["code"])

@@ -1,4 +1,8 @@
-"""Settings: the config file's sections as a form. OK saves the TOML (``save_config``)."""
+"""Settings: the config file's sections as a form. OK saves the TOML (``save_config``).
+
+Every setting has a tooltip saying what it does; confidences are percentages here as everywhere
+in the app (the config file keeps 0..1).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -50,13 +53,18 @@ def _value(box: QComboBox) -> str:
     return box.currentData()
 
 
-def _spin(value: float, lo: float, hi: float, step: float = 0.05) -> QDoubleSpinBox:
-    spin = QDoubleSpinBox()
-    spin.setRange(lo, hi)
-    spin.setSingleStep(step)
-    spin.setDecimals(2)
-    spin.setValue(value)
+def _percent_spin(fraction: float) -> QSpinBox:
+    """A confidence (0..1 in the config) as a whole percentage."""
+    spin = QSpinBox()
+    spin.setRange(0, 100)
+    spin.setSingleStep(5)
+    spin.setSuffix("%")
+    spin.setValue(round(fraction * 100))
     return spin
+
+
+def _fraction(spin: QSpinBox) -> float:
+    return spin.value() / 100.0
 
 
 def _int_spin(value: int, lo: int, hi: int, special: str | None = None) -> QSpinBox:
@@ -138,13 +146,47 @@ class SettingsDialog(QDialog):
             editable=True,
         )
         self.packs = _combo(PACK_CHOICES, i.packs, editable=True)
-        self.min_confidence = _spin(i.min_confidence, 0.0, 1.0)
+        self.min_confidence = _percent_spin(i.min_confidence)
         self.top_k = _int_spin(i.top_k, 0, 50, "No limit")
 
         self.watch_folders = FolderList(list(w.folders))
         self.auto_apply = QCheckBox("Apply suggestions to new albums automatically")
         self.auto_apply.setChecked(w.auto_apply)
-        self.auto_threshold = _spin(w.auto_apply_min_confidence, 0.0, 1.0)
+        self.auto_threshold = _percent_spin(w.auto_apply_min_confidence)
+        for widget, tip in (
+            (
+                self.mode,
+                "Merge keeps the genres already in your files and adds the new ones; Replace writes only the new ones",
+            ),
+            (self.field, "Which tag the genres go to: Genre, or Style for people who keep Genre broad"),
+            (self.max_genres, "At most this many genres in the field after a write (the first ones are kept)"),
+            (self.write_parents, "With Black Metal, also write Metal (the parent genre in the taxonomy)"),
+            (
+                self.id3_version,
+                "ID3v2.4 stores several genres as separate values; ID3v2.3 joins them with the separator",
+            ),
+            (self.separator, "What joins several genres in ID3v2.3 tags (Picard uses /)"),
+            (
+                self.provenance,
+                "Write which models suggested each genre, with what confidence and when, in MUSICTAGGER_* fields other players ignore",
+            ),
+            (
+                self.keep_mtime,
+                "Restore each file's modification time after writing (some players re-scan files whose time changed)",
+            ),
+            (self.device, "Where the models run: the GPU when there is one, else the CPU"),
+            (self.packs, "Which model packs suggest: the bundled ones, the ones learned from your library, or both"),
+            (
+                self.min_confidence,
+                "Suggestions below this confidence are not suggested; those above are ticked for Apply",
+            ),
+            (self.top_k, "At most this many suggestions per album"),
+            (self.watch_folders, "Folders watched for new albums; none: your library folders"),
+            (self.auto_apply, "Write suggestions to new albums without asking (every write can be undone in History)"),
+            (self.auto_threshold, "Automatic writes only for suggestions at least this confident"),
+        ):
+            widget.setToolTip(tip)
+            widget.setWhatsThis(tip)
 
         tabs = QTabWidget()
         tabs.addTab(
@@ -187,10 +229,19 @@ class SettingsDialog(QDialog):
 
     @staticmethod
     def _form(*rows: tuple[str, QWidget]) -> QWidget:
+        """A form page; each row's label carries its widget's tooltip too."""
+        from PySide6.QtWidgets import QLabel
+
         page = QWidget()
         form = QFormLayout(page)
         for label, widget in rows:
-            form.addRow(label, widget) if label else form.addRow(widget)
+            if label:
+                text = QLabel(label)
+                text.setToolTip(widget.toolTip())
+                text.setBuddy(widget)
+                form.addRow(text, widget)
+            else:
+                form.addRow(widget)
         return page
 
     def result_config(self) -> Config:
@@ -206,9 +257,9 @@ class SettingsDialog(QDialog):
         t.keep_mtime = self.keep_mtime.isChecked()
         i.device = _value(self.device) or "auto"
         i.packs = _value(self.packs) or "both"
-        i.min_confidence = self.min_confidence.value()
+        i.min_confidence = _fraction(self.min_confidence)
         i.top_k = self.top_k.value()
         w.folders = self.watch_folders.folders()
         w.auto_apply = self.auto_apply.isChecked()
-        w.auto_apply_min_confidence = self.auto_threshold.value()
+        w.auto_apply_min_confidence = _fraction(self.auto_threshold)
         return cfg

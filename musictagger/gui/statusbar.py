@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QSizePolicy, QStatusBar, QWidget
 
 from musictagger.progress import Progress
 
@@ -64,16 +65,46 @@ def describe_progress(p: Progress) -> str:
     return " · ".join(parts)
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that elides its text to the room it has (the tooltip has it whole), so a
+    long progress line never pushes the status bar's other items out or gets cut mid-word."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(80)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def text(self) -> str:
+        return self._full
+
+    def shown_text(self) -> str:
+        return super().text()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(0, self.contentsRect().width())
+        QLabel.setText(self, QFontMetrics(self.font()).elidedText(self._full, Qt.TextElideMode.ElideRight, width))
+
+
 class StatusBar(QStatusBar):
     errors_clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.task_label = QLabel()
-        self.task_label.setMinimumWidth(120)
+        self.task_label = ElidedLabel()
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
+        self.progress.setMaximumWidth(160)
         self.progress.setTextVisible(True)
+        self.progress.setFormat("%p%")
         self.progress.hide()
         self.device_label = QLabel("Device: not loaded")
         self.device_label.setToolTip("The models load on the first Suggest.")
@@ -110,7 +141,9 @@ class StatusBar(QStatusBar):
     def set_engine(self, device_name: str, packs_text: str) -> None:
         self.device_label.setText(f"Device: {device_name}")
         self.device_label.setToolTip(device_name)
-        self.packs_label.setText(f"Packs: {packs_text}")
+        n = packs_text.count(",") + 1 if packs_text and packs_text != "no packs" else 0
+        self.packs_label.setText(f"{n} model pack{'s' if n != 1 else ''}")
+        self.packs_label.setToolTip("Model packs in use: " + packs_text)
 
     def set_error_count(self, n: int) -> None:
         self.errors_button.setText(f"{n} error{'s' if n != 1 else ''}")

@@ -1,18 +1,25 @@
-"""The detail panel's list of one album's suggestions and hand-added tags, each checkable.
+"""The album panel's list of one album's tags (:meth:`AlbumReview.items`), each checkable.
 
 Checking a row accepts the tag, unchecking rejects it; the decision goes into the album's
-:class:`~musictagger.gui.review.Review` (pending until Apply) and :attr:`review_changed` tells
-the table to repaint its chips.
+:class:`~musictagger.pipeline.review.AlbumReview` (pending until Apply, saved in the library index)
+and :attr:`review_changed` tells the window to repaint and save.
+
+What each row shows as evidence is table-driven (:data:`EVIDENCE_SOURCES`): a new source of
+evidence on :class:`~musictagger.pipeline.types.Suggestion` slots in with one more entry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from musictagger.gui.review import AlbumEntry
+from musictagger.gui.album_model import AlbumEntry
+from musictagger.gui.chips import format_percent
+from musictagger.pipeline.review import GUESS, KEPT, MANUAL, PARENT, ReviewItem
+from musictagger.pipeline.types import Suggestion
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -20,12 +27,48 @@ RowRole = Qt.ItemDataRole.UserRole + 10  # the SuggestionRow
 
 
 @dataclass(frozen=True)
+class EvidenceSource:
+    """One kind of evidence behind a suggestion: a bar in the album panel."""
+
+    name: str  # shown beside the bar
+    tip: str
+    value: Callable[[Suggestion], float | None]  # None: no model of this kind scored the label
+
+
+EVIDENCE_SOURCES: tuple[EvidenceSource, ...] = (
+    EvidenceSource("cover", "what the cover model said", lambda s: s.cover),
+    EvidenceSource("audio", "what the audio model said, averaged over the tracks", lambda s: s.audio),
+)
+
+KIND_NOTES = {
+    PARENT: "parent of a suggested genre",
+    GUESS: "best guess, below your threshold",
+    KEPT: "accepted by you earlier, no longer suggested",
+    MANUAL: "added by you",
+}
+
+
+@dataclass(frozen=True)
 class SuggestionRow:
     name: str
+    kind: str
     confidence: float | None  # None for a tag added by hand
-    cover: float | None = None
-    audio: float | None = None
-    implied: bool = False
+    evidence: tuple[tuple[str, float | None], ...] = ()  # (source name, value) per EVIDENCE_SOURCES
+
+    @classmethod
+    def from_item(cls, item: ReviewItem) -> SuggestionRow:
+        evidence = ()
+        if item.evidence is not None and item.kind != PARENT:  # a parent stands for its children
+            evidence = tuple((src.name, src.value(item.evidence)) for src in EVIDENCE_SOURCES)
+        return cls(item.name, item.kind, item.confidence, evidence)
+
+    @property
+    def implied(self) -> bool:
+        return self.kind == PARENT
+
+    @property
+    def label(self) -> str:
+        return self.name + (" (parent)" if self.kind == PARENT else "")
 
 
 class SuggestionListModel(QAbstractListModel):
@@ -43,19 +86,14 @@ class SuggestionListModel(QAbstractListModel):
     def set_entry(self, entry: AlbumEntry | None) -> None:
         self.beginResetModel()
         self._entry = entry
-        self._rows = self._build(entry)
+        self._rows = [SuggestionRow.from_item(i) for i in entry.review.items()] if entry is not None else []
         self.endResetModel()
 
     def reload(self) -> None:
         self.set_entry(self._entry)
 
-    @staticmethod
-    def _build(entry: AlbumEntry | None) -> list[SuggestionRow]:
-        if entry is None:
-            return []
-        rows = [SuggestionRow(s.name, s.confidence, s.cover, s.audio, s.implied) for s in entry.suggestions()]
-        rows += [SuggestionRow(t, None) for t in entry.review.added]
-        return rows
+    def row_of(self, name: str) -> int:
+        return next((i for i, r in enumerate(self._rows) if r.name.casefold() == name.casefold()), -1)
 
     def add_tag(self, name: str) -> bool:
         if self._entry is None or not self._entry.review.add(name):
@@ -92,30 +130,31 @@ class SuggestionListModel(QAbstractListModel):
         if role == RowRole:
             return row
         if role == Qt.ItemDataRole.ToolTipRole:
-            return _tooltip(row)
+            return _tooltip(row, self._entry.review.is_accepted(row.name))
         return None
 
     def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if role != Qt.ItemDataRole.CheckStateRole or not index.isValid() or self._entry is None:
             return False
         name = self._rows[index.row()].name
-        accepted = Qt.CheckState(value) == Qt.CheckState.Checked
-        was_added = name in self._entry.review.added
-        self._entry.review.set_accepted(name, accepted)
-        if was_added and not accepted:
-            self.reload()  # an unchecked hand-added tag disappears
+        if not self._entry.review.set_accepted(name, Qt.CheckState(value) == Qt.CheckState.Checked):
+            return False
+        if [r.name for r in self._rows] != [i.name for i in self._entry.review.items()]:
+            self.reload()  # an unticked tag of yours disappears
         else:
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.CheckStateRole])
         self.review_changed.emit(self._entry.key)
         return True
 
 
-def _tooltip(row: SuggestionRow) -> str:
-    if row.confidence is None:
-        return f"{row.name}: added by hand (uncheck to remove)"
-    parts = [f"{row.name}: {row.confidence:.0%} overall"]
-    parts.append("cover: " + ("—" if row.cover is None else f"{row.cover:.0%}"))
-    parts.append("audio: " + ("—" if row.audio is None else f"{row.audio:.0%}"))
-    if row.implied:
-        parts.append("(parent of a suggested genre)")
+def _tooltip(row: SuggestionRow, accepted: bool) -> str:
+    state = "written on Apply" if accepted else "not written"
+    if row.kind == MANUAL:
+        return f"{row.name}: added by you, {state} (untick to remove)"
+    parts = [f"{row.name}: {format_percent(row.confidence)} overall — {state}"]
+    parts += [f"{name}: {format_percent(value)}" for name, value in row.evidence]
+    if row.kind in KIND_NOTES:
+        parts.append(f"({KIND_NOTES[row.kind]})")
+    if any(v is None for _, v in row.evidence):
+        parts.append("n/a: no model of that kind scores this genre, or the album has no such input")
     return "\n".join(parts)

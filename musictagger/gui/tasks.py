@@ -1,10 +1,13 @@
 """Background work: small typed tasks on thread pools, talking to the GUI through Qt signals.
 
-Every task is a :class:`QRunnable` whose ``execute()`` is plain core code (scan, suggest, write,
-undo). What crosses threads are the core's small value objects — :class:`~musictagger.progress.Progress`,
-:class:`~musictagger.pipeline.types.AlbumSuggestions`, :class:`~musictagger.journal.RunResult` —
-emitted through a :class:`TaskSignals` object that lives in the GUI thread, so Qt queues each
-emission into the event loop. Cancellation is the core's :class:`~musictagger.progress.CancelToken`.
+Every task is a :class:`QRunnable`. The work itself — scan, suggest, write, undo — runs in the core
+process (:class:`~musictagger.gui.worker.CoreProcess`, a job of :mod:`musictagger.gui.jobs`); the
+task's thread only waits for it, holding no GIL, so the window's event loop never competes with
+the core's work. What crosses threads are the core's small value objects —
+:class:`~musictagger.progress.Progress`, :class:`~musictagger.gui.jobs.SuggestedAlbum`,
+:class:`~musictagger.journal.RunResult` — emitted through a :class:`TaskSignals` object that lives
+in the GUI thread, so Qt queues each emission into the event loop. Cancellation is the core's
+:class:`~musictagger.progress.CancelToken`, passed on to the job.
 
 :class:`TaskRunner` owns two pools: a general one (scan, suggest, previews) and a single-thread
 write pool, so that at most one run writes tags at any time (as Picard's save pool does).
@@ -12,34 +15,39 @@ write pool, so that at most one run writes tags at any time (as Picard's save po
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from musictagger.errors import MusictaggerError
+from musictagger.gui.jobs import ApplyGroup, ApplyPlan, NothingToUndo, SuggestedAlbum, WatchedAlbum
 from musictagger.progress import Cancelled, CancelToken, Progress
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config, TagsConfig
+    from musictagger.gui.album_model import PreparedAlbums
     from musictagger.gui.engine import Engine
-    from musictagger.journal import FileChange, FileOutcome, RunResult
+    from musictagger.gui.worker import CoreProcess
+    from musictagger.journal import FileChange, RunResult
     from musictagger.library import Album, ScanResult
+    from musictagger.pipeline.review import AlbumReview, ReviewPolicy
+    from musictagger.pipeline.types import Suggestion
+
+__all__ = ["ApplyGroup", "ApplyPlan", "NothingToUndo", "SuggestedAlbum", "WatchedAlbum"]
 
 log = logging.getLogger(__name__)
-
-#: The journal's run kind for tags written from the app.
-APPLY_KIND = "gui-apply"
 
 
 class TaskSignals(QObject):
     """What a task reports. Created in the GUI thread, so every slot runs there."""
 
     progress = Signal(object)  # Progress
-    item = Signal(object)  # one result among many (AlbumSuggestions)
+    item = Signal(object)  # one result among many (SuggestedAlbum)
     info = Signal(object)  # side information (EngineInfo once the models are loaded)
     finished = Signal(object)  # the task's result
     failed = Signal(str, str)  # the task's title, a message for a person
@@ -145,30 +153,75 @@ class TaskRunner(QObject):
 # ---------------------------------------------------------------------------------------- tasks
 
 
-class ScanTask(Task):
+class CoreTask(Task):
+    """A task whose work is a job of the core process."""
+
+    def __init__(self, core: CoreProcess) -> None:
+        super().__init__()
+        self.core = core
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return self.core.call(name, *args, progress=self.report, cancel=self.cancel_token, **kwargs)
+
+
+@dataclass(frozen=True)
+class LibraryScan:
+    """A scan of the library, the saved reviews of its albums (by album key) and the albums as
+    table rows, made and sorted here rather than in the GUI thread."""
+
+    result: ScanResult
+    reviews: dict[str, AlbumReview]
+    prepared: PreparedAlbums | None = None
+
+
+class ScanTask(CoreTask):
     title = "Scanning"
 
-    def __init__(self, roots: Sequence[str], config: Config) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        core: CoreProcess,
+        roots: Sequence[str],
+        config: Config,
+        policy: ReviewPolicy,
+        sort: tuple[int, Any] | None = None,
+    ) -> None:
+        super().__init__(core)
         self.roots = list(roots)
         self.config = config
+        self.policy = policy
+        self.sort = sort
 
-    def execute(self):
-        from musictagger.library import scan
+    def execute(self) -> LibraryScan:
+        from musictagger.gui.album_model import prepare_entries
 
-        return scan(self.roots, config=self.config, progress=self.report, cancel=self.cancel_token)
+        albums: list[Album] = []
+        reviews: dict[str, AlbumReview] = {}
+
+        def collect(chunk) -> None:
+            albums.extend(chunk[0])
+            reviews.update(chunk[1])
+
+        rest = self.call("scan_library", self.roots, self.config, self.policy, emit=collect)
+        prepared = prepare_entries(albums, reviews, self.policy, self.sort) if self.sort is not None else None
+        return LibraryScan(dataclasses.replace(rest, albums=albums), reviews, prepared)
 
 
 @dataclass(frozen=True)
 class FolderScan:
-    """A rescan of one album folder, with whatever asked for it handed back (the watcher's event)."""
+    """A rescan of one album folder, with whatever asked for it handed back (the watcher's
+    :class:`WatchedAlbum`) and the saved reviews of its albums."""
 
     folder: str
     result: ScanResult
     context: Any = None
+    reviews: dict[str, AlbumReview] | None = None
+
+    @property
+    def guesses(self) -> list[Suggestion] | None:
+        return getattr(self.context, "guesses", None)
 
 
-class FolderScanTask(Task):
+class FolderScanTask(CoreTask):
     """Rescans the folder of one album (fast: unchanged files come from the index).
 
     Not a :class:`ScanTask`: it runs beside a full scan and does not hold up Rescan. A disc folder
@@ -177,20 +230,20 @@ class FolderScanTask(Task):
 
     title = "Scanning"
 
-    def __init__(self, folder: str, config: Config, context: Any = None) -> None:
-        super().__init__()
+    def __init__(
+        self, core: CoreProcess, folder: str, config: Config, policy: ReviewPolicy, context: Any = None
+    ) -> None:
+        super().__init__(core)
         self.folder = folder
         self.config = config
+        self.policy = policy
         self.context = context
 
     def execute(self) -> FolderScan:
-        import os
-
-        from musictagger.library import scan
-        from musictagger.library.albums import album_root
-
-        folder = self.folder if album_root(self.folder) == self.folder else os.path.dirname(self.folder)
-        return FolderScan(folder, scan([folder], config=self.config, cancel=self.cancel_token), self.context)
+        folder, result, reviews = self.core.call(
+            "scan_folder", self.folder, self.config, self.policy, cancel=self.cancel_token
+        )
+        return FolderScan(folder, result, self.context, reviews)
 
 
 @dataclass(frozen=True)
@@ -200,7 +253,7 @@ class SuggestSummary:
 
 
 class SuggestTask(Task):
-    """Loads the models (first time only: this is where torch gets imported) and suggests."""
+    """Loads the models (first time only, in the core process) and suggests."""
 
     title = "Suggesting"
 
@@ -211,31 +264,18 @@ class SuggestTask(Task):
 
     def execute(self) -> SuggestSummary:
         self.report(Progress("load", 0, None, "loading models"))
-        suggester = self.engine.get()
+        suggester = self.engine.get(self.cancel_token)
         self.signals.info.emit(self.engine.info)
         n = 0
         with self.engine.exclusive(cancel=self.cancel_token, progress=self.report):
-            for result in suggester.run(self.albums, progress=self.report, cancel=self.cancel_token):
-                self.signals.item.emit(result)
+            for item in suggester.suggest(self.albums, progress=self.report, cancel=self.cancel_token):
+                self.signals.item.emit(item)
                 n += 1
         return SuggestSummary(n, self.cancel_token.cancelled)
 
 
-@dataclass
-class ApplyPlan:
-    """What Apply would write, read back from the files by a dry run; the confirmation shows ``preview``."""
-
-    changes: list[FileChange]
-    preview: RunResult
-    labels: dict[str, list[str]]  # album key -> the names to write
-
-    @property
-    def changed(self) -> list[FileOutcome]:
-        return [o for o in self.preview.outcomes if o.changed]
-
-
 class WarmUpTask(Task):
-    """Loads the models ahead of the first Suggest, while the app is idle (imports torch)."""
+    """Loads the models ahead of the first Suggest, while the app is idle (in the core process)."""
 
     title = "Loading models"
 
@@ -244,94 +284,81 @@ class WarmUpTask(Task):
         self.engine = engine
 
     def execute(self):
-        self.engine.get()
+        self.engine.get(self.cancel_token)
         return self.engine.info
 
 
-class GenreNamesTask(Task):
+class GenreNamesTask(CoreTask):
     """The taxonomy's display names, for completion when adding a tag (parsing it is not free)."""
 
     title = "Loading genres"
 
     def execute(self) -> list[str]:
-        from musictagger.taxonomy import Taxonomy
-
-        return [label.name for label in Taxonomy.default().labels()]
+        return self.call("genre_names")
 
 
-class PreviewTask(Task):
-    """A dry run of an apply: reads every file and reports what would change (for the diff)."""
+class PreviewTask(CoreTask):
+    """Builds the changes of reviewed albums and dry-runs them: reads every file and reports what
+    would change (for the diff)."""
 
     title = "Preparing"
 
-    def __init__(self, changes: Sequence[FileChange], config: TagsConfig, labels: dict[str, list[str]]) -> None:
-        super().__init__()
-        self.changes = list(changes)
+    def __init__(self, core: CoreProcess, items: Sequence[tuple[Album, AlbumReview]], config: TagsConfig) -> None:
+        super().__init__(core)
+        self.items = list(items)
         self.config = config
-        self.labels = labels
 
     def execute(self) -> ApplyPlan:
-        from musictagger.journal import Journal
+        from musictagger.gui.worker import Chunked
 
-        with Journal() as journal:
-            preview = journal.apply(
-                self.changes,
-                kind=APPLY_KIND,
-                config=self.config,
-                dry_run=True,
-                progress=self.report,
-                cancel=self.cancel_token,
-            )
-        return ApplyPlan(self.changes, preview, self.labels)
+        return self.call("preview_apply", Chunked(self.items), self.config)
 
 
-class ApplyTask(Task):
+class ApplyTask(CoreTask):
     title = "Writing tags"
     writes = True
 
-    def __init__(self, changes: Sequence[FileChange], config: TagsConfig, meta: dict) -> None:
-        super().__init__()
+    def __init__(self, core: CoreProcess, changes: Sequence[FileChange], config: TagsConfig, meta: dict) -> None:
+        super().__init__(core)
         self.changes = list(changes)
         self.config = config
         self.meta = meta
 
-    def execute(self):
-        from musictagger.journal import Journal
+    def execute(self) -> RunResult:
+        from musictagger.gui.worker import Chunked
 
-        with Journal() as journal:
-            return journal.apply(
-                self.changes,
-                kind=APPLY_KIND,
-                config=self.config,
-                meta=self.meta,
-                progress=self.report,
-                cancel=self.cancel_token,
-            )
+        return self.call("apply_changes", Chunked(self.changes), self.config, self.meta)
 
 
-class UndoTask(Task):
+class UndoTask(CoreTask):
     title = "Undoing"
     writes = True
 
-    def __init__(self, run_id: int | None) -> None:
-        super().__init__()
+    def __init__(self, core: CoreProcess, run_id: int | None) -> None:
+        super().__init__(core)
         self.run_id = run_id
 
-    def execute(self):
-        from musictagger.journal import Journal
-
-        with Journal() as journal:
-            return journal.undo(self.run_id, progress=self.report, cancel=self.cancel_token)
+    def execute(self) -> RunResult | NothingToUndo:
+        return self.call("undo", self.run_id)
 
 
-class CallTask(Task):
-    """Runs any core function taking ``progress``/``cancel`` keywords (e.g. the training core's ``learn``)."""
+class UndoableTask(CoreTask):
+    """Whether Undo Last Run has something to undo (enables the action)."""
 
-    def __init__(self, title: str, fn: Callable[..., Any], *args: Any, writes: bool = False, **kwargs: Any) -> None:
-        super().__init__()
+    title = "Reading the journal"
+
+    def execute(self) -> bool:
+        return self.call("undoable")
+
+
+class CallTask(CoreTask):
+    """Runs a job of the core process (e.g. ``learn``) with progress and Stop."""
+
+    def __init__(self, core: CoreProcess, title: str, job: str, *args: Any, writes: bool = False) -> None:
+        super().__init__(core)
         self.title = title
         self.writes = writes
-        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.job, self.args = job, args
 
     def execute(self) -> Any:
-        return self.fn(*self.args, progress=self.report, cancel=self.cancel_token, **self.kwargs)
+        return self.call(self.job, *self.args)

@@ -1,36 +1,41 @@
 """Cover thumbnails, loaded lazily off the GUI thread, cached in memory (LRU) and on disk.
 
-A view asks :meth:`ThumbnailCache.get` while painting; a miss starts one background job per
-album (deduplicated) and returns None; when the job is done :attr:`ThumbnailCache.ready` says
-which album to repaint. Jobs produce a :class:`QImage` (safe in any thread); the
-:class:`QPixmap` is made in the GUI thread. Disk entries are PNGs named after the cover's
-identity (path, size, mtime), so a changed cover gets a new thumbnail.
+A view asks :meth:`ThumbnailCache.get` while painting; a miss queues the album and returns None;
+when its thumbnail is ready :attr:`ThumbnailCache.ready` says which album to repaint. The queue is
+served newest first and kept short: scrolling fast through ten thousand albums loads the covers
+now on screen, not every cover scrolled past.
+
+The pixels come from ``maker`` — in the app, the core process's ``thumbnail`` job
+(:func:`musictagger.gui.jobs.thumbnail`), which keeps a disk cache of PNGs named after each cover's
+identity (path, size, mtime: a changed cover gets a new thumbnail). Reading embedded art parses
+the audio file's tags, and decoding images (Qt's decoders hold the GIL) would compete with the
+window for it: both happen there, and this process only wraps ready pixels in a :class:`QImage`
+(safe in any thread); the :class:`QPixmap` is made in the GUI thread.
 """
 
 from __future__ import annotations
 
-import hashlib
+import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.library import Album
 
+#: Requests waiting beyond this many are forgotten, oldest first (they were scrolled past).
+MAX_QUEUED = 96
 
-def cover_cache_name(album: Album, size: int) -> str | None:
-    """The disk-cache file name for an album's cover at ``size``; None when it has no cover."""
-    from musictagger.pipeline.engine import cover_identity
 
-    if album.cover_source == "none":
-        return None
-    identity = cover_identity(album)
-    if identity is None:
-        return None
-    return f"{hashlib.sha1(identity.encode('utf-8', 'surrogatepass')).hexdigest()}-{size}.png"
+def make_in_process(album: Album, size: int, cache_dir: str) -> tuple[int, int, bytes] | None:
+    """The thumbnail maker without a core process (the same job, run here)."""
+    from musictagger.gui.jobs import thumbnail
+
+    return thumbnail(album, size, cache_dir)
 
 
 class _Signals(QObject):
@@ -38,60 +43,69 @@ class _Signals(QObject):
 
 
 class _ThumbJob(QRunnable):
-    def __init__(self, album: Album, size: int, folder: Path | None, signals: _Signals) -> None:
+    """Takes albums from the cache's queue, newest first, until it is empty."""
+
+    def __init__(self, cache: ThumbnailCache) -> None:
         super().__init__()
-        self.album, self.size, self.folder, self.signals = album, size, folder, signals
+        self.cache = cache
 
     def run(self) -> None:
-        self.signals.loaded.emit(self.album.key, self._load())
-
-    def _load(self) -> QImage | None:
-        name = cover_cache_name(self.album, self.size)
-        if name is None:
-            return None
-        disk = self.folder / name if self.folder else None
-        if disk is not None and disk.is_file():
-            image = QImage(str(disk))
-            if not image.isNull():
-                return image
-        from musictagger.errors import MusictaggerError
-        from musictagger.library import load_cover
-
-        try:
-            loaded = load_cover(self.album)
-        except (MusictaggerError, OSError):
-            return None
-        if loaded is None:
-            return None
-        image = QImage.fromData(loaded[0])
-        if image.isNull():
-            return None
-        image = image.scaled(
-            self.size, self.size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-        )
-        if disk is not None:
+        while True:
+            album = self.cache._next_request()
+            if album is None:
+                return
             try:
-                disk.parent.mkdir(parents=True, exist_ok=True)
-                tmp = disk.with_suffix(".tmp.png")
-                if image.save(str(tmp), "PNG"):
-                    tmp.replace(disk)
-            except OSError:
-                pass  # a cache that cannot be written is only slower
-        return image
+                image = self._load(album)
+            except Exception:  # noqa: BLE001 - a cover that cannot be read shows as none
+                image = None
+            try:
+                self.cache._signals.loaded.emit(album.key, image)
+            except RuntimeError:  # the app is closing
+                return
+
+    def _load(self, album: Album) -> QImage | None:
+        from musictagger.errors import MusictaggerError
+
+        if album.cover_source == "none":
+            return None
+        try:
+            made = self.cache.maker(album, self.cache.size, str(self.cache.folder))
+        except MusictaggerError:
+            return None
+        if made is None:
+            return None
+        width, height, pixels = made
+        image = QImage(pixels, width, height, 4 * width, QImage.Format.Format_ARGB32_Premultiplied)
+        return image.copy()  # owns its pixels
 
 
 class ThumbnailCache(QObject):
-    """Thumbnails of one size. ``capacity`` pixmaps stay in memory, least recently used go first."""
+    """Thumbnails of one size. ``capacity`` pixmaps stay in memory, least recently used go first;
+    ``maker(album, size, cache_dir)`` returns a thumbnail's pixels (see
+    :func:`musictagger.gui.jobs.thumbnail`), None when there is no cover."""
 
     ready = Signal(str)  # album key whose thumbnail is now available (or known to be absent)
 
-    def __init__(self, size: int, folder: Path | None, *, capacity: int = 512, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        size: int,
+        folder: Path,
+        *,
+        capacity: int = 512,
+        maker: Callable[[Album, int, str], tuple[int, int, bytes] | None] = make_in_process,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.size = size
         self.folder = folder
         self.capacity = capacity
+        self.maker = maker
         self._memory: OrderedDict[str, QPixmap | None] = OrderedDict()
-        self._pending: set[str] = set()
+        self._queue: OrderedDict[str, Album] = OrderedDict()  # waiting, newest last
+        self._loading: set[str] = set()
+        self._lock = threading.Lock()
+        self._jobs = 0
+        self._closed = False
         self._signals = _Signals(self)
         self._signals.loaded.connect(self._on_loaded)
         self.pool = QThreadPool(self)
@@ -103,16 +117,39 @@ class ThumbnailCache(QObject):
         if key in self._memory:
             self._memory.move_to_end(key)
             return self._memory[key]
-        if album.cover_source != "none" and key not in self._pending:
-            self._pending.add(key)
-            self.pool.start(_ThumbJob(album, self.size, self.folder, self._signals))
+        if album.cover_source != "none" and not self._closed:
+            self._request(album)
         return None
+
+    def _request(self, album: Album) -> None:
+        with self._lock:
+            if album.key in self._loading:
+                return
+            self._queue[album.key] = album
+            self._queue.move_to_end(album.key)
+            while len(self._queue) > MAX_QUEUED:
+                self._queue.popitem(last=False)
+            start = self._jobs < self.pool.maxThreadCount()
+            if start:
+                self._jobs += 1
+        if start:
+            self.pool.start(_ThumbJob(self))
+
+    def _next_request(self) -> Album | None:
+        with self._lock:
+            if not self._queue or self._closed:
+                self._jobs -= 1
+                return None
+            key, album = self._queue.popitem(last=True)
+            self._loading.add(key)
+            return album
 
     def forget(self, key: str) -> None:
         self._memory.pop(key, None)
 
     def _on_loaded(self, key: str, image: QImage | None) -> None:
-        self._pending.discard(key)
+        with self._lock:
+            self._loading.discard(key)
         self._memory[key] = QPixmap.fromImage(image) if image is not None else None
         self._memory.move_to_end(key)
         while len(self._memory) > self.capacity:
@@ -120,5 +157,7 @@ class ThumbnailCache(QObject):
         self.ready.emit(key)
 
     def shutdown(self) -> None:
-        self.pool.clear()
+        with self._lock:
+            self._closed = True
+            self._queue.clear()
         self.pool.waitForDone(3000)

@@ -6,11 +6,13 @@ journal, the :class:`~musictagger.watch.service.AlbumProcessor`). It is opened i
 (opening may load the models and the catch-up walks the watched folders) and closed in a thread of
 its own (closing waits for the album being processed), so the GUI never blocks on either.
 
-The processor runs in the watcher's worker thread and uses the app's one shared
-:class:`~musictagger.pipeline.engine.Suggester`, holding :meth:`Engine.exclusive` for each album, so
-a Suggest run from the window and the watcher take turns instead of running the model at once.
-Its ``notify`` callback is a Qt signal's ``emit``: emitted from that thread into an object that
-lives in the GUI thread, every event is queued into the event loop.
+Watching itself (file system events, the quiet period, the catch-up) runs in the window's process;
+each stable album is processed in the core process (the :func:`~musictagger.gui.jobs.process_album`
+job: :class:`~musictagger.watch.service.AlbumProcessor` with the app's one set of models), the
+watcher's thread holding :meth:`Engine.exclusive` meanwhile, so a Suggest run from the window and
+the watcher take turns instead of running the models at once. Each album's event comes back as a
+:class:`~musictagger.gui.jobs.WatchedAlbum` through a Qt signal's ``emit``: emitted from that thread
+into an object that lives in the GUI thread, every event is queued into the event loop.
 """
 
 from __future__ import annotations
@@ -62,12 +64,12 @@ def watch_settings(config: Config) -> tuple:
 class WatchSignals(QObject):
     """What a session reports. Created in the GUI thread, so every slot runs there."""
 
-    event = Signal(object)  # musictagger.watch.service.AlbumEvent
+    event = Signal(object)  # musictagger.gui.jobs.WatchedAlbum
     failed = Signal(str, str)  # folder, message: processing the folder raised
 
 
 class WatchSession:
-    """One running :class:`FolderWatcher` over ``folders`` and the resources it owns."""
+    """One running :class:`FolderWatcher` over ``folders`` and the watch state it owns."""
 
     def __init__(self, engine: Engine, config: Config, folders: Sequence[str], signals: WatchSignals) -> None:
         self.engine = engine
@@ -80,8 +82,7 @@ class WatchSession:
         #: while the models load (before the watch is armed), never part of a first baseline.
         self.requested_at = time.time()
         self.watcher: FolderWatcher | None = None
-        self._resources: list = []  # state, index, journal: closed after the watcher stopped
-        self._processor = None
+        self._resources: list = []  # the watch state: closed after the watcher stopped
         self._life = threading.RLock()  # open() and close() never overlap (a stop while starting)
 
     # ------------------------------------------------------------------ life cycle (worker threads)
@@ -92,36 +93,19 @@ class WatchSession:
                 self.cancel.raise_if_cancelled()  # stopped before it started
                 if progress is not None:
                     progress(Progress("load", 0, None, "loading models for the watcher"))
-                suggester = self.engine.get()
+                self.engine.get(self.cancel)
                 self.cancel.raise_if_cancelled()
-                self._open_watcher(suggester)
+                self._open_watcher()
             except BaseException:
                 self.close()  # what was opened is closed; ``closed`` is set for whoever waits
                 raise
 
-    def _open_watcher(self, suggester) -> None:
-        from musictagger.journal import Journal
-        from musictagger.library import Index
+    def _open_watcher(self) -> None:
         from musictagger.watch import FolderWatcher, WatchState
-        from musictagger.watch.service import AlbumProcessor
 
         state = WatchState()
         self._resources.append(state)
-        index = Index()
-        self._resources.append(index)
-        journal = Journal()
-        self._resources.append(journal)
         w = self.config.watch
-        self._processor = AlbumProcessor(
-            self.config,
-            suggester,
-            index,
-            journal,
-            state,
-            auto_apply=w.auto_apply,
-            min_confidence=w.auto_apply_min_confidence,
-            notify=self.signals.event.emit,
-        )
         self.watcher = FolderWatcher(
             self.folders, self._process, state=state, quiet_seconds=w.quiet_seconds, baseline_before=self.requested_at
         )
@@ -130,10 +114,20 @@ class WatchSession:
             self.signals.failed.emit(root, message)
 
     def _process(self, folder: str) -> None:
-        """The watcher's ``process``: one album, holding the models for its duration."""
+        """The watcher's ``process``: one album, in the core process, holding the models meanwhile."""
+        w = self.config.watch
         try:
+            self.engine.get(self.cancel)  # loaded again if the core process was restarted
             with self.engine.exclusive(cancel=self.cancel):
-                self._processor(folder)  # type: ignore[misc]
+                self.engine.core.call(
+                    "process_album",
+                    folder,
+                    self.config,
+                    w.auto_apply,
+                    w.auto_apply_min_confidence,
+                    emit=self.signals.event.emit,
+                    cancel=self.cancel,
+                )
         except Cancelled:
             raise  # stopped while waiting for the models: not done, caught up on the next start
         except Exception as exc:  # the watcher logs and goes on; the user sees it in Errors

@@ -1,4 +1,4 @@
-"""The main window: the album table, the detail and errors docks, menus, toolbar and status bar.
+"""The main window: the album table or cover grid, the album and errors docks, menus, toolbar and status bar.
 
 The window only wires widgets to the :class:`LibraryController`; what actions do lives there.
 
@@ -8,6 +8,12 @@ style — is built before ``show()``; the *body* — the controller and its mode
 chips and every connection — right after the first paint (:meth:`MainWindow.finish_build`,
 also run at once when the window is created with ``progressive=False``, as tests do). Most of the
 difference is PySide6 creating the Python enum types of every class on first use.
+
+The central area is a stack: the first-start panel ("Add your music folder…") while the library has
+no folder, else the table (View ▸ Table, Ctrl+1) or the cover grid (View ▸ Grid, Ctrl+2) — two views
+of one model with one selection model, so every action works the same from either. Actions are
+enabled only when they can run (nothing to suggest on an empty library, nothing to undo before the
+first write).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -55,6 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from musictagger.gui.detail import AlbumDetail
     from musictagger.gui.engine import EngineInfo
     from musictagger.gui.errors_panel import ErrorsPanel
+    from musictagger.gui.grid import CoverGrid
     from musictagger.gui.tasks import ApplyPlan
     from musictagger.gui.thumbs import ThumbnailCache
     from musictagger.progress import Progress
@@ -70,6 +77,24 @@ WATCH_ENABLED_KEY = "watch/enabled"
 TRAY_MESSAGE_MS = 8000
 #: A progressive window builds its body at the first paint, or after this long at the latest.
 BODY_DEADLINE_MS = 300
+#: The window.ini key of the view shown last ("table" or "grid").
+VIEW_KEY = "view/mode"
+#: The window.ini key of the table's columns (the version changes when the columns do).
+HEADER_KEY = "table_header_v2"
+#: Whether the columns are still fitted to the content (no column resized by hand).
+AUTO_COLUMNS_KEY = "table_auto_columns"
+#: The Suggested column keeps at least this much room for its chips when the columns are fitted.
+MIN_SUGGESTED_WIDTH = 240
+COLUMN_PAD = 20
+#: Below this window width the toolbar shows icons only (the rest goes to its » menu).
+COMPACT_TOOLBAR_WIDTH = 1100
+WELCOME_TEXT = (
+    "<h2>Add your music folder</h2>"
+    "<p>musictagger reads your albums' tags and covers, suggests genres and subgenres from the "
+    "artwork and the sound, and writes the ones you accept — every write can be undone.</p>"
+    "<p>Add a folder with the button below or <b>File ▸ Add Folder</b> (Ctrl+O), or drop a folder "
+    "on this window. Nothing is written until you press Apply.</p>"
+)
 
 
 class MainWindow(QMainWindow):
@@ -94,6 +119,9 @@ class MainWindow(QMainWindow):
         self.batch_dialog: BatchConfirmDialog | None = None
         self.batch_summary: BatchSummaryDialog | None = None
         self.tray: QSystemTrayIcon | None = None  # shown while watching, where the desktop has a tray
+        self.view_mode = "table"
+        self._auto_columns = True  # columns sized to the content until the user resizes one
+        self._fit_pending = False
         self._settings = QSettings(str(app_dirs().config / "window.ini"), QSettings.Format.IniFormat)
 
         self.actions = Actions(self)
@@ -118,27 +146,35 @@ class MainWindow(QMainWindow):
             self.windowHandle().installEventFilter(self)
             QTimer.singleShot(BODY_DEADLINE_MS, self.finish_build)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Expose and watched is self.windowHandle():
-            watched.removeEventFilter(self)
-            QTimer.singleShot(0, self.finish_build)
-        return False
-
     def finish_build(self) -> None:
         """The body: controller, model, docks, connections, saved dock and column layout. Idempotent."""
         if self.built:
             return
+        from musictagger.gui import keep_singletons_alive
         from musictagger.gui.controller import LibraryController
+
+        keep_singletons_alive()
         from musictagger.gui.detail import COVER_SIZE
+        from musictagger.gui.grid import GRID_COVER
         from musictagger.gui.thumbs import ThumbnailCache
 
         config = self._config if self._config is not None else self._load_config()
+        self.controller: LibraryController = LibraryController(config, parent=self)
         thumbs_dir = app_dirs().cache / "thumbs"
-        self.thumbs: ThumbnailCache = ThumbnailCache(THUMB_SIZE, thumbs_dir, parent=self)
-        self.covers: ThumbnailCache = ThumbnailCache(COVER_SIZE, thumbs_dir, capacity=64, parent=self)
-        self.controller: LibraryController = LibraryController(config, thumbs=self.thumbs, parent=self)
+        core = self.controller.core
+
+        def maker(album, size: int, cache_dir: str):  # in the core process
+            return core.call("thumbnail", album, size, cache_dir)
+
+        self.thumbs: ThumbnailCache = ThumbnailCache(THUMB_SIZE, thumbs_dir, maker=maker, parent=self)
+        self.covers: ThumbnailCache = ThumbnailCache(COVER_SIZE, thumbs_dir, capacity=64, maker=maker, parent=self)
+        self.grid_covers: ThumbnailCache = ThumbnailCache(
+            GRID_COVER, thumbs_dir, capacity=600, maker=maker, parent=self
+        )
+        self.controller.model.set_thumbs(self.thumbs)
         self.actions.load_icons(self)
         self._build_table()
+        self._build_central()
         self._build_docks()
         self._add_dock_menus()
         self._fill_remove_menu(self.controller.roots)
@@ -146,8 +182,9 @@ class MainWindow(QMainWindow):
             action.setEnabled(True)
         self._connect()
         self._restore_layout()
-        self._update_actions(False)
+        self._update_actions()
         self._update_watch_tip()
+        self._update_toolbar()
         self.built = True
         for error in self._pending_errors:
             self.errors.add(*error)
@@ -172,8 +209,12 @@ class MainWindow(QMainWindow):
         self.table = table
         self.search = QLineEdit(placeholderText="Search artist, album, genre…", clearButtonEnabled=True)
         self.search.setObjectName("searchBox")
+        self.search.setMinimumWidth(140)
         self.search.setMaximumWidth(320)
+        self.search.setToolTip("Show only albums whose artist, album or genres contain every word (Ctrl+F)")
         self.setCentralWidget(table)
+        # The album panel keeps the full height: the errors panel only takes room from the table.
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         # The album dock's frame too, so that the layout does not jump when its content comes.
         self.detail_dock = QDockWidget("Album", self)
         self.detail_dock.setObjectName("detailDock")
@@ -193,23 +234,226 @@ class MainWindow(QMainWindow):
         table.setModel(self.proxy)
         table.sortByColumn(Column.ARTIST, Qt.SortOrder.AscendingOrder)
         table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = table.horizontalHeader()
         header.setSectionsMovable(True)
         header.setHighlightSections(False)
-        header.resizeSection(Column.COVER, THUMB_SIZE + 12)
-        for col, width in (
-            (Column.ARTIST, 170),
-            (Column.ALBUM, 200),
-            (Column.YEAR, 50),
-            (Column.TRACKS, 55),
-            (Column.GENRES, 180),
-            (Column.SUGGESTED, 300),
-        ):
-            header.resizeSection(col, width)
-        header.setStretchLastSection(True)
+        header.setMinimumSectionSize(36)
+        header.setStretchLastSection(False)
+        self._default_columns()
         for col in (Column.GENRES, Column.SUGGESTED):
             table.setItemDelegateForColumn(col, ChipDelegate(ChipsRole, table))
+        table.setItemDelegateForColumn(Column.FOLDER, MiddleElideDelegate(table))
+        header.sectionResized.connect(self._on_section_resized)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
         self.search.textChanged.connect(self.proxy.set_search)
+
+    def _build_central(self) -> None:
+        """The stack in the middle: first-start panel, table, cover grid."""
+        from PySide6.QtWidgets import QLabel, QPushButton, QStackedWidget, QVBoxLayout
+
+        from musictagger.gui.grid import CoverGrid
+
+        self.grid: CoverGrid = CoverGrid(self.grid_covers)
+        self.grid.share(self.table)
+        self.welcome = QWidget()
+        self.welcome.setObjectName("welcomePanel")
+        text = QLabel(WELCOME_TEXT, wordWrap=True)
+        text.setObjectName("welcomeText")
+        text.setMaximumWidth(560)
+        self.welcome_button = QPushButton(self.actions.add_folder.icon(), "Add Music Folder…")
+        self.welcome_button.setObjectName("welcomeButton")
+        self.welcome_button.setDefault(True)
+        self.welcome_button.clicked.connect(self.add_folder_dialog)
+        layout = QVBoxLayout(self.welcome)
+        layout.addStretch(1)
+        layout.addWidget(text, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addSpacing(12)
+        layout.addWidget(self.welcome_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(2)
+        table = self.takeCentralWidget()
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("centralStack")
+        for page in (self.welcome, table, self.grid):
+            self.stack.addWidget(page)
+        self.setCentralWidget(self.stack)
+        self.table.viewport().installEventFilter(self)  # columns refitted when the table's width changes
+        for view in (self.table, self.grid):
+            view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            view.customContextMenuRequested.connect(lambda pos, v=view: self._album_menu(v, pos))
+
+    def _default_columns(self) -> None:
+        from PySide6.QtWidgets import QHeaderView
+
+        from musictagger.gui.album_model import Column
+
+        header = self.table.horizontalHeader()
+        header.resizeSection(Column.COVER, THUMB_SIZE + 12)
+        for col, width in (
+            (Column.ARTIST, 140),
+            (Column.ALBUM, 170),
+            (Column.YEAR, 48),
+            (Column.TRACKS, 52),
+            (Column.GENRES, 150),
+            (Column.STATUS, 86),
+            (Column.FOLDER, 150),
+        ):
+            header.resizeSection(col, width)
+        # Suggested takes what is left, so Status and Folder are never pushed off screen.
+        header.setSectionResizeMode(Column.SUGGESTED, QHeaderView.ResizeMode.Stretch)
+
+    def measure_columns(self) -> None:
+        """How wide the text columns want to be for this library (its longest texts, capped);
+        once per scan, not on every resize."""
+        import heapq
+
+        from PySide6.QtGui import QFontMetrics
+
+        from musictagger.gui.album_model import Column
+
+        model = self.controller.model
+        entries = model.entries
+        fm = QFontMetrics(self.table.font())
+
+        def widest(texts, cap: int, floor: int) -> int:
+            longest = heapq.nlargest(25, texts, key=len)  # measure only the longest few
+            return max(floor, min(cap, max((fm.horizontalAdvance(t) for t in longest), default=0) + COLUMN_PAD))
+
+        folders = [model.folder_text(e) for e in heapq.nlargest(25, entries, key=lambda e: len(e.album.folder))]
+        self._wanted_widths = {
+            Column.ARTIST: widest((e.album.artist for e in entries), 180, 100),
+            Column.ALBUM: widest((e.album.album or "" for e in entries), 220, 120),
+            Column.FOLDER: widest(folders, 200, 100),
+        }
+
+    def fit_columns(self) -> None:
+        """Size the text columns to their content (capped) so that Suggested keeps room for its
+        chips and every column stays on screen; as long as the user has not resized a column."""
+        if not self._auto_columns or not self.built:
+            return
+        from PySide6.QtGui import QFontMetrics
+
+        from musictagger.gui.album_model import Column
+
+        fm = QFontMetrics(self.table.font())
+        header = self.table.horizontalHeader()
+        wanted = getattr(self, "_wanted_widths", {})
+        fixed = {
+            Column.COVER: THUMB_SIZE + 12,
+            Column.YEAR: fm.horizontalAdvance("0000") + COLUMN_PAD,
+            Column.TRACKS: fm.horizontalAdvance("Tracks") + COLUMN_PAD,
+            Column.STATUS: fm.horizontalAdvance("Suggested") + COLUMN_PAD + 6,
+        }
+        # (wanted, least) for the columns that give way when room is short.
+        flexible = {
+            Column.ARTIST: (wanted.get(Column.ARTIST, 140), 80),
+            Column.ALBUM: (wanted.get(Column.ALBUM, 170), 90),
+            Column.GENRES: (150, 100),
+            Column.FOLDER: (wanted.get(Column.FOLDER, 150), 70),
+        }
+        shown = [c for c in flexible if not header.isSectionHidden(c)]
+        room = self.table.viewport().width() - sum(w for c, w in fixed.items() if not header.isSectionHidden(c))
+        room -= MIN_SUGGESTED_WIDTH
+        total = sum(flexible[c][0] for c in shown)
+        scale = 1.0 if total <= room or total == 0 else max(0.0, room / total)
+        self._fitting = True
+        try:
+            for col, width in fixed.items():
+                header.resizeSection(col, width)
+            for col in shown:
+                want, least = flexible[col]
+                header.resizeSection(col, max(least, int(want * scale)))
+        finally:
+            self._fitting = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Expose and watched is self.windowHandle():
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self.finish_build)
+        elif event.type() == QEvent.Type.Resize and self.built and watched is self.table.viewport():
+            if self._auto_columns and not self._fit_pending:
+                self._fit_pending = True
+                QTimer.singleShot(0, self._fit_later)
+        return False
+
+    def _fit_later(self) -> None:
+        self._fit_pending = False
+        self.fit_columns()
+
+    def _on_section_resized(self, logical: int, _old: int, _new: int) -> None:
+        from musictagger.gui.album_model import Column
+
+        if not getattr(self, "_fitting", False) and logical != Column.SUGGESTED and self.table.isVisible():
+            if self.table.horizontalHeader().sectionResizeMode(logical).name == "Interactive":
+                self._auto_columns = False
+
+    def _header_menu(self, pos) -> None:
+        """Show or hide columns (the header's context menu)."""
+        from musictagger.gui.album_model import HEADERS, Column
+
+        header = self.table.horizontalHeader()
+        menu = QMenu(self)
+        for col in Column:
+            if col in (Column.COVER, Column.ALBUM, Column.SUGGESTED):
+                continue
+            action = menu.addAction(HEADERS[col])
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(col))
+            action.toggled.connect(lambda on, c=col: header.setSectionHidden(c, not on))
+        menu.exec(header.mapToGlobal(pos))
+
+    def _album_menu(self, view, pos) -> None:
+        """The context menu of the table and the grid: the same actions on the selection."""
+        index = view.indexAt(pos)
+        if index.isValid() and not view.selectionModel().isRowSelected(index.row(), index.parent()):
+            view.setCurrentIndex(index)
+            self.select_keys([index.data(_entry_role()).key])
+        a = self.actions
+        menu = QMenu(self)
+        for action in (a.suggest, a.apply, None, a.open_folder, a.copy_path):
+            menu.addSeparator() if action is None else menu.addAction(action)
+        menu.exec(view.viewport().mapToGlobal(pos))
+
+    def _current_folder(self) -> str | None:
+        entry = self.detail.entry if self.built else None
+        return entry.album.folder if entry is not None else None
+
+    def _open_folder(self) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        folder = self._current_folder()
+        if folder:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
+
+    def _copy_path(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        folder = self._current_folder()
+        if folder:
+            QApplication.clipboard().setText(folder)
+            self.status.idle(f"Copied {folder}")
+
+    def set_view(self, mode: str) -> None:
+        """Show the library as the table ("table") or the cover grid ("grid"); remembered."""
+        mode = "grid" if mode == "grid" else "table"
+        self.view_mode = mode
+        self.actions.view_table.setChecked(mode == "table")
+        self.actions.view_grid.setChecked(mode == "grid")
+        self._settings.setValue(VIEW_KEY, mode)
+        self._update_central()
+        view = self.grid if mode == "grid" else self.table
+        current = self.table.selectionModel().currentIndex()
+        if current.isValid():
+            view.scrollTo(current)
+
+    def _update_central(self) -> None:
+        """The first-start panel while there is no library folder, else the chosen view."""
+        if not self.controller.roots and not self.controller.model.rowCount():
+            self.stack.setCurrentWidget(self.welcome)
+        else:
+            self.stack.setCurrentWidget(self.grid if self.view_mode == "grid" else self.table)
 
     def _build_docks(self) -> None:
         from musictagger.gui.detail import AlbumDetail
@@ -245,6 +489,9 @@ class MainWindow(QMainWindow):
         for action in (a.suggest, a.suggest_all, None, a.apply, a.apply_all, None, a.tag_library, None, a.stop):
             tags.addSeparator() if action is None else tags.addAction(action)
         self.view_menu = bar.addMenu("&View")
+        self.view_menu.addAction(a.view_table)
+        self.view_menu.addAction(a.view_grid)
+        self.view_menu.addSeparator()
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(a.about)
 
@@ -261,6 +508,7 @@ class MainWindow(QMainWindow):
         tb = QToolBar("Main", self)
         tb.setObjectName("mainToolbar")
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toolbar = tb
         for action in (a.add_folder, a.rescan, a.watch, None, a.suggest, a.suggest_all, a.apply, a.undo_run, a.stop):
             tb.addSeparator() if action is None else tb.addAction(action)
         spacer = QWidget()
@@ -286,23 +534,31 @@ class MainWindow(QMainWindow):
         a.watch.triggered.connect(self.set_watching)
         a.tag_library.triggered.connect(lambda: c.prepare_batch())
         a.about.triggered.connect(self.show_about)
+        a.view_table.triggered.connect(lambda: self.set_view("table"))
+        a.view_grid.triggered.connect(lambda: self.set_view("grid"))
+        a.open_folder.triggered.connect(self._open_folder)
+        a.copy_path.triggered.connect(self._copy_path)
         from musictagger.gui.learn_dialog import NOT_INSTALLED, training_available
 
-        if training_available():
+        self._training = training_available()
+        if self._training:
             a.learn.triggered.connect(self.show_learn)
         else:
-            a.learn.setEnabled(False)
             a.learn.setToolTip(NOT_INSTALLED)
             a.learn.setStatusTip(NOT_INSTALLED)
 
         c.progress.connect(self._on_progress)
         c.message.connect(self.status.idle)
+        c.info.connect(self.status.idle)
+        c.undo_available.connect(lambda _available: self._update_actions())
+        c.library_changed.connect(self._on_library_changed)
+        c.roots_changed.connect(lambda _roots: self._update_central())
         c.errors.connect(self.errors.add_many)
         c.engine_loaded.connect(self._on_engine)
         c.entry_changed.connect(self._on_entry_changed)
         c.preview_ready.connect(self.confirm_apply)
         c.roots_changed.connect(self._fill_remove_menu)
-        c.busy_changed.connect(self._update_actions)
+        c.busy_changed.connect(self._on_busy_changed)
         c.scanned.connect(self._on_scanned)
         c.genre_names.connect(self.detail.set_completions)
         c.engine_failed.connect(self._on_engine_failed)
@@ -313,8 +569,10 @@ class MainWindow(QMainWindow):
         c.batch_finished.connect(self.show_batch_summary)
         self.errors.count_changed.connect(self.status.set_error_count)
         self.status.errors_clicked.connect(self._show_errors)
-        self.detail.review_changed.connect(c.model.refresh)
+        self.detail.review_changed.connect(c.review_changed)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
+        self.proxy.modelReset.connect(self._update_actions)
 
     # ------------------------------------------------------------------ start and state
     def _load_config(self) -> Config:
@@ -349,6 +607,7 @@ class MainWindow(QMainWindow):
     def _open_library(self, extra_roots: list[str]) -> None:
         """The saved roots, else the user's music folder; then the genre names for completion."""
         c = self.controller
+        c.check_undo()
         added = c.add_roots(extra_roots) if extra_roots else []  # adding scans
         if not added:
             music = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MusicLocation)
@@ -358,6 +617,7 @@ class MainWindow(QMainWindow):
                 c.add_roots([music])
             else:
                 self.status.idle("Add a music folder to start (File ▸ Add Folder, or drop a folder here)")
+                self._update_central()
         c.load_genre_names()
         if self._settings.value(WATCH_ENABLED_KEY, False, type=bool):
             c.start_watching()
@@ -374,15 +634,35 @@ class MainWindow(QMainWindow):
         state = self._settings.value("state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
-        header = self._settings.value("table_header")
-        if isinstance(header, QByteArray) and not header.isEmpty():
-            self.table.horizontalHeader().restoreState(header)
+        header = self._settings.value(HEADER_KEY)
+        if (
+            isinstance(header, QByteArray)
+            and not header.isEmpty()
+            and self.table.horizontalHeader().restoreState(header)
+        ):
+            self._auto_columns = False
+            self._default_stretch()
+        mode = self._settings.value(VIEW_KEY, "table")
+        self.view_mode = "grid" if mode == "grid" else "table"
+        self.actions.view_table.setChecked(self.view_mode == "table")
+        self.actions.view_grid.setChecked(self.view_mode == "grid")
+        self._update_central()
+
+    def _default_stretch(self) -> None:
+        from PySide6.QtWidgets import QHeaderView
+
+        from musictagger.gui.album_model import Column
+
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(Column.SUGGESTED, QHeaderView.ResizeMode.Stretch)
 
     def save_state(self) -> None:
         self._settings.setValue("geometry", self.saveGeometry())
         if self.built:  # closed before the body was built: the saved docks and columns stand
             self._settings.setValue("state", self.saveState())
-            self._settings.setValue("table_header", self.table.horizontalHeader().saveState())
+            self._settings.setValue(HEADER_KEY, self.table.horizontalHeader().saveState())
+            self._settings.setValue(AUTO_COLUMNS_KEY, self._auto_columns)
         self._settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -391,11 +671,14 @@ class MainWindow(QMainWindow):
             self.controller.shutdown()
             self.thumbs.shutdown()
             self.covers.shutdown()
+            self.grid_covers.shutdown()
         super().closeEvent(event)
 
     # ------------------------------------------------------------------ selection
     def selected_keys(self) -> list[str]:
-        rows = sorted({self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()})
+        """The selected albums (in the table or the grid: they share one selection)."""
+        indexes = self.table.selectionModel().selectedIndexes()
+        rows = sorted({self.proxy.mapToSource(i).row() for i in indexes})
         return self.controller.model.keys(rows)
 
     def select_keys(self, keys: list[str]) -> None:
@@ -422,6 +705,12 @@ class MainWindow(QMainWindow):
         if self.controller.model.rowCount():
             self.controller.warm_up()
 
+    def _on_library_changed(self) -> None:
+        self.measure_columns()
+        self.fit_columns()
+        self._update_central()
+        self._update_actions()
+
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.detail.set_entry(current.data(_entry_role()) if current.isValid() else None)
 
@@ -441,19 +730,50 @@ class MainWindow(QMainWindow):
         self.status.device_label.setText("Models: not available")
         self.status.device_label.setToolTip(message)
 
-    def _update_actions(self, busy: bool) -> None:
+    def _on_busy_changed(self, busy: bool) -> None:
+        if not busy:
+            self.status.progress.hide()
+        self._update_actions()
+
+    def _update_actions(self, *_args) -> None:
+        """Each action enabled exactly when it can run."""
+        if not self.built and not hasattr(self, "controller"):
+            return
         from musictagger.gui.batch import BatchPrepareTask, BatchTask
         from musictagger.gui.tasks import ScanTask, SuggestTask
 
         a, c = self.actions, self.controller
+        has_albums = c.model.rowCount() > 0
+        selected = self.table.selectionModel().hasSelection()
         suggesting = c.is_running(SuggestTask)
-        a.suggest.setEnabled(not suggesting)
-        a.suggest_all.setEnabled(not suggesting)
-        a.rescan.setEnabled(not c.is_running(ScanTask))
-        a.tag_library.setEnabled(not (c.is_running(BatchPrepareTask) or c.is_running(BatchTask)))
-        a.stop.setEnabled(busy)
-        if not busy:
-            self.status.progress.hide()
+        a.suggest.setEnabled(selected and not suggesting)
+        a.suggest_all.setEnabled(has_albums and not suggesting)
+        a.apply.setEnabled(selected)
+        a.apply_all.setEnabled(has_albums)
+        a.rescan.setEnabled(bool(c.roots) and not c.is_running(ScanTask))
+        a.undo_run.setEnabled(c.can_undo)
+        a.tag_library.setEnabled(has_albums and not (c.is_running(BatchPrepareTask) or c.is_running(BatchTask)))
+        a.stop.setEnabled(c.runner.busy())
+        a.learn.setEnabled(self._training and bool(c.roots))
+        a.open_folder.setEnabled(selected)
+        a.copy_path.setEnabled(selected)
+        a.watch.setEnabled(c.watching or bool(c.watched_folders()[0]))
+
+    def _update_toolbar(self) -> None:
+        """Icons beside text when there is room; icons only in a narrow window (what still does
+        not fit goes to the toolbar's » menu)."""
+        style = (
+            Qt.ToolButtonStyle.ToolButtonIconOnly
+            if self.width() < COMPACT_TOOLBAR_WIDTH
+            else Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        )
+        if self.toolbar.toolButtonStyle() != style:
+            self.toolbar.setToolButtonStyle(style)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "toolbar"):
+            self._update_toolbar()
 
     def _show_errors(self) -> None:
         self.errors.show()
@@ -608,3 +928,15 @@ def _entry_role() -> int:
     from musictagger.gui.album_model import EntryRole
 
     return EntryRole
+
+
+def MiddleElideDelegate(parent):  # noqa: N802 - a factory standing for a class, built on first use
+    """A delegate that elides its text in the middle (folder paths: both ends matter)."""
+    from PySide6.QtWidgets import QStyledItemDelegate
+
+    class _MiddleElide(QStyledItemDelegate):
+        def initStyleOption(self, option, index) -> None:  # noqa: N802 - Qt's name
+            super().initStyleOption(option, index)
+            option.textElideMode = Qt.TextElideMode.ElideMiddle
+
+    return _MiddleElide(parent)

@@ -50,9 +50,32 @@ def _v1_files(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v2_reviews(conn: sqlite3.Connection) -> None:
+    """Album reviews (:mod:`musictagger.pipeline.review`), keyed by album key: the latest
+    suggestions (``result``, JSON without the per-label and per-track scores), the best guesses
+    below threshold and the packs that made them; the user's ``decisions`` (JSON ``{tag: true |
+    false}``, only what the user decided) and ``manual`` tags (JSON list); the review ``status``
+    ("new", "suggested", "applied", "error") and its last error ``message``."""
+    conn.execute(
+        """
+        CREATE TABLE reviews (
+            album_key TEXT PRIMARY KEY,
+            status TEXT NOT NULL,
+            message TEXT NOT NULL DEFAULT '',
+            result TEXT,
+            guesses TEXT NOT NULL DEFAULT '[]',
+            packs TEXT NOT NULL DEFAULT '[]',
+            decisions TEXT NOT NULL DEFAULT '{}',
+            manual TEXT NOT NULL DEFAULT '[]',
+            updated_at REAL NOT NULL
+        ) WITHOUT ROWID
+        """
+    )
+
+
 # Step i (0-based) brings the schema from user_version i to i + 1; the schema version is
 # len(MIGRATIONS).
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_files]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_files, _v2_reviews]
 
 # TrackTags fields kept in the JSON column (see _v1_files).
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
@@ -274,3 +297,31 @@ class Index:
 
     def count_files(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM files").fetchone()[0])
+
+    # -- reviews (rows as musictagger.pipeline.review builds and reads them) -------------------
+
+    _REVIEW_COLUMNS = "album_key, status, message, result, guesses, packs, decisions, manual, updated_at"
+
+    def review_rows(self, keys: Iterable[str] | None = None) -> list[tuple[Any, ...]]:
+        """Rows of the ``reviews`` table, all of them or those of ``keys``."""
+        with self._errors("read"):
+            if keys is None:
+                return self.conn.execute(f"SELECT {self._REVIEW_COLUMNS} FROM reviews").fetchall()
+            out = []
+            keys = list(keys)
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT {self._REVIEW_COLUMNS} FROM reviews WHERE album_key IN ({marks})"
+                out += self.conn.execute(sql, chunk).fetchall()
+            return out
+
+    def put_review_rows(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        with self._errors("write to"), self.transaction() as conn:
+            conn.executemany(
+                f"INSERT OR REPLACE INTO reviews ({self._REVIEW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
+
+    def delete_reviews(self, keys: Iterable[str]) -> None:
+        with self._errors("write to"), self.transaction() as conn:
+            conn.executemany("DELETE FROM reviews WHERE album_key = ?", [(k,) for k in keys])

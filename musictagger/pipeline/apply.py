@@ -1,38 +1,44 @@
-"""From reviewed suggestions to tag changes: what ``apply``, the GUI's Apply and the watcher write."""
+"""From reviewed suggestions to tag changes: what ``apply``, the app's Apply, the watcher and the
+whole-library batch write.
+
+One rule, one function: :func:`review_changes` turns an album's :class:`~musictagger.pipeline.review.AlbumReview`
+(accepted tags → provenance → per-file changes) into :class:`~musictagger.journal.FileChange` rows.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from musictagger.config import TagsConfig
-from musictagger.pipeline.types import AlbumSuggestions, PackInfo
 from musictagger.tags.model import PROV_CONFIDENCES, PROV_DATE, PROV_MODEL
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.journal import FileChange
     from musictagger.library import Album
+    from musictagger.pipeline.review import AlbumReview
+
+#: What the provenance says for a tag the user added (or kept) by hand, instead of a confidence.
+MANUAL = "manual"
 
 
-def labels_to_write(result: AlbumSuggestions, *, min_confidence: float, write_parents: bool) -> list[str]:
-    """Display names to write: suggestions at or above ``min_confidence``, parents if configured."""
-    chosen = [s for s in result.suggestions if not s.implied and s.confidence >= min_confidence]
-    names = [s.name for s in chosen]
-    if write_parents:
-        present = {s.label for s in chosen}
-        for s in result.suggestions:
-            if s.implied and s.label not in present:
-                names.append(s.name)
-    return names
-
-
-def provenance(result: AlbumSuggestions, labels: Sequence[str], packs: Iterable[PackInfo]) -> dict[str, list[str]]:
-    """Our custom fields: which models, with what confidence, when."""
-    conf = {s.name: s.confidence for s in result.suggestions}
+def provenance(review: AlbumReview) -> dict[str, list[str]]:
+    """Our custom fields: which models, with what confidence each written tag, when. A tag the
+    user added by hand is ``Name=manual``; with no model tag at all the model field says ``manual``."""
+    parts, from_models = [], False
+    for item in review.items():
+        if not item.accepted:
+            continue
+        if item.manual or item.confidence is None:
+            parts.append(f"{item.name}={MANUAL}")
+        else:
+            parts.append(f"{item.name}={item.confidence:.2f}")
+            from_models = True
+    models = "; ".join(f"{p.name} {p.version}" for p in review.packs) if from_models else ""
     return {
-        PROV_MODEL: ["; ".join(f"{p.name} {p.version}" for p in packs)],
-        PROV_CONFIDENCES: ["; ".join(f"{name}={conf.get(name, 0.0):.2f}" for name in labels)],
+        PROV_MODEL: [models or MANUAL],
+        PROV_CONFIDENCES: ["; ".join(parts)],
         PROV_DATE: [_dt.date.today().isoformat()],
     }
 
@@ -57,3 +63,12 @@ def album_changes(
     edit = GenreEdit(config.field, tuple(labels), config.mode, config.max_genres)
     values: dict[str, list[str] | None] = dict(prov) if prov and config.write_provenance else {}
     return [FileChange(track.path, dict(values), edit=edit) for track in album.tracks]
+
+
+def review_changes(album: Album, review: AlbumReview, config: TagsConfig) -> list[FileChange]:
+    """The file changes of a reviewed album: its accepted tags (:meth:`AlbumReview.labels`) planned
+    into every track, with the provenance of each tag. Nothing accepted: nothing to write."""
+    labels = review.labels()
+    if not labels:
+        return []
+    return album_changes(album, labels, config, prov=provenance(review))

@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from musictagger.journal import FileChange, Journal, RunResult
     from musictagger.library import Album
     from musictagger.pipeline.engine import Suggester
+    from musictagger.pipeline.review import AlbumReview
 
 
 def batch_id_for(roots: Sequence[str | os.PathLike[str]], config: Config, packs: Sequence[str]) -> str:
@@ -100,8 +101,12 @@ def run_batch(
     *,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    reviews: Mapping[str, AlbumReview] | None = None,
 ) -> BatchSummary:
-    from musictagger.pipeline.apply import album_changes, labels_to_write, provenance
+    """Tag ``albums`` with their suggestions, honouring ``reviews`` (by album key: the decisions
+    and manual tags of albums the user reviewed; see :mod:`musictagger.pipeline.review`)."""
+    from musictagger.pipeline.apply import review_changes
+    from musictagger.pipeline.review import ReviewPolicy, review_for
 
     start = time.monotonic()
     bid = batch_id_for(roots, config, [f"{p.name}@{p.version}" for p in suggester.pack_infos])
@@ -111,6 +116,8 @@ def run_batch(
     todo = [a for a in albums if status.get(a.key) != "done"]
     summary = BatchSummary(bid, resumed, len(albums), albums_skipped=len(albums) - len(todo))
     t = config.tags
+    policy = ReviewPolicy.from_config(config)
+    reviews = reviews or {}
     album_paths: dict[str, set[str]] = {}
 
     def changes() -> Iterator[FileChange]:
@@ -120,11 +127,8 @@ def run_batch(
                 state.mark_album(bid, previous, "done", None)
             album = next(a for a in todo if a.key == result.key)
             summary.errors.extend(result.errors)
-            labels = labels_to_write(
-                result, min_confidence=config.inference.min_confidence, write_parents=t.write_parents
-            )
-            prov = provenance(result, labels, suggester.pack_infos)
-            todo_changes = [c for c in album_changes(album, labels, t, prov=prov) if c.path not in already]
+            review = review_for(result, policy, suggester.pack_infos, reviews.get(album.key))
+            todo_changes = [c for c in review_changes(album, review, t) if c.path not in already]
             album_paths[album.key] = {c.path for c in todo_changes}
             if not todo_changes:
                 summary.albums_skipped += 1

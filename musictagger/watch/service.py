@@ -77,7 +77,8 @@ class AlbumProcessor:
 
     def __call__(self, folder: str) -> None:
         from musictagger.library import scan
-        from musictagger.pipeline.apply import album_changes, labels_to_write, provenance
+        from musictagger.pipeline.apply import review_changes
+        from musictagger.pipeline.review import ReviewPolicy, review_for
 
         before = folder_signature(folder)
         scanned = scan([folder], index=self.index, config=self.config)
@@ -87,14 +88,12 @@ class AlbumProcessor:
             self.notify(AlbumEvent(error.path, None, [], error=error.message))
         for result in self.suggester.run(albums):
             album = next(a for a in albums if a.key == result.key)
-            labels = labels_to_write(
-                result, min_confidence=self.min_confidence, write_parents=self.config.tags.write_parents
-            )
+            policy = ReviewPolicy.from_config(self.config, min_confidence=self.min_confidence)
+            review = review_for(result, policy, self.suggester.pack_infos)
+            labels = review.labels()
             run = None
             if self.auto_apply and labels:
-                changes = album_changes(
-                    album, labels, self.config.tags, prov=provenance(result, labels, self.suggester.pack_infos)
-                )
+                changes = review_changes(album, review, self.config.tags)
                 run = self.journal.apply(changes, kind="watch", config=self.config.tags, meta={"folder": folder})
                 run_id = run.run_id
             self.notify(AlbumEvent(folder, result, labels, run))
