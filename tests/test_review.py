@@ -106,7 +106,8 @@ def test_review_changes_write_manual_tags_as_manual(tmp_path: Path, app_home: Pa
     changes = review_changes(album, review, TagsConfig())
     assert len(changes) == 1
     values = changes[0].values
-    assert values["genre"] == ["Rock", "Black Metal", "Funeral Doom Metal"]
+    assert changes[0].edit is not None and changes[0].edit.field == "genre"  # planned on the file at write time
+    assert changes[0].edit.plan(["Rock"]) == ["Rock", "Black Metal", "Funeral Doom Metal"]
     assert values["MUSICTAGGER_CONFIDENCES"] == ["Black Metal=0.91; Funeral Doom Metal=manual"]
     assert values["MUSICTAGGER_MODEL"] == ["tiny-cover 0.0.1"]
     review.set_accepted("Black Metal", False)
@@ -114,3 +115,21 @@ def test_review_changes_write_manual_tags_as_manual(tmp_path: Path, app_home: Pa
     assert only_manual["MUSICTAGGER_MODEL"] == ["manual"]
     review.set_accepted("Funeral Doom Metal", False)  # unticking a tag of yours removes it
     assert review.manual == [] and review_changes(album, review, TagsConfig()) == []
+
+
+def test_library_evidence_survives_the_saved_review(tmp_path: Path):
+    """A suggestion's library and artist sources and its similar albums come back from the index."""
+    from musictagger.library import Index
+    from musictagger.pipeline.evidence import SimilarAlbum
+
+    similar = (SimilarAlbum("/music/b", "B", "Band", 0.87, "cover"),)
+    s = Suggestion("death-metal", "Death Metal", 0.8, cover=0.6, library=0.9, artist=0.75, similar=similar)
+    review = review_for(AlbumSuggestions("k", "/music/a", "A", "Band", [s]), ReviewPolicy(0.5), PACKS)
+    db = tmp_path / "index.sqlite"
+    with Index(db) as index:
+        ReviewStore(index).save([review])
+    with Index(db) as index:
+        back = ReviewStore(index).load(["k"], ReviewPolicy(0.5))["k"]
+    (got,) = back.result.suggestions
+    assert got == s and got.to_json()["similar"][0]["folder"] == "/music/b"
+    assert got.to_json()["sources"] == {"cover": 0.6, "audio": None, "library": 0.9, "artist": 0.75}

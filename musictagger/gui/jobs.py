@@ -335,6 +335,8 @@ def suggest(
     n = 0
     with worker.models_lock:
         for result in suggester.run(albums, progress=progress, cancel=cancel):
+            # The window never needs the embeddings (kilobytes per album): they stay in this process's cache.
+            result = dataclasses.replace(result, embeddings={})
             emit(SuggestedAlbum(result, packs, best_guesses(result)))
             n += 1
     return n

@@ -33,11 +33,16 @@ class EvidenceSource:
     name: str  # shown beside the bar
     tip: str
     value: Callable[[Suggestion], float | None]  # None: no model of this kind scored the label
+    optional: bool = False  # shown only where it spoke (the library sources, after "learn")
 
 
 EVIDENCE_SOURCES: tuple[EvidenceSource, ...] = (
     EvidenceSource("cover", "what the cover model said", lambda s: s.cover),
     EvidenceSource("audio", "what the audio model said, averaged over the tracks", lambda s: s.audio),
+    EvidenceSource("library", "what the models learnt from your own library said", lambda s: s.library, True),
+    EvidenceSource(
+        "artist", "share of this artist's other albums in your library with this genre", lambda s: s.artist, True
+    ),
 )
 
 KIND_NOTES = {
@@ -59,7 +64,8 @@ class SuggestionRow:
     def from_item(cls, item: ReviewItem) -> SuggestionRow:
         evidence = ()
         if item.evidence is not None and item.kind != PARENT:  # a parent stands for its children
-            evidence = tuple((src.name, src.value(item.evidence)) for src in EVIDENCE_SOURCES)
+            values = ((src, src.value(item.evidence)) for src in EVIDENCE_SOURCES)
+            evidence = tuple((src.name, v) for src, v in values if v is not None or not src.optional)
         return cls(item.name, item.kind, item.confidence, evidence)
 
     @property

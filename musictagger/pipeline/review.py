@@ -285,8 +285,12 @@ def review_for(
 
 
 def _suggestion_from(data: Mapping[str, Any]) -> Suggestion:
+    from musictagger.pipeline.evidence import SimilarAlbum
+
     known = {f.name for f in dataclasses.fields(Suggestion)}
-    return Suggestion(**{k: v for k, v in data.items() if k in known})
+    fields = {k: v for k, v in data.items() if k in known}
+    fields["similar"] = tuple(SimilarAlbum(**a) for a in fields.get("similar", ()))
+    return Suggestion(**fields)
 
 
 def _result_to_json(result: AlbumSuggestions) -> str:
