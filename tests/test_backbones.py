@@ -298,10 +298,18 @@ def test_a_pack_made_for_other_backbone_weights_is_refused(app_home):
         backbones.load_backbone_state("musicnn-msd", "0" * 64, needed_by="model pack x 1.0.0")
 
 
+# The window and its own core process exchange messages over private pipes (as multiprocessing
+# does): the only pickle in the package, and it never reads a file.
+PICKLE_IPC = {"gui/worker.py", "gui/worker_main.py"}
+
+
 def test_no_pickle_is_loaded_anywhere_except_through_weights_only():
-    """Every torch.load in the package passes weights_only=True; nothing imports pickle or joblib."""
+    """Every torch.load in the package passes weights_only=True; nothing imports pickle or joblib
+    (but the GUI's pipe to its own core process)."""
     offenders = []
     for path in (REPO / "musictagger").rglob("*.py"):
+        if path.relative_to(REPO / "musictagger").as_posix() in PICKLE_IPC:
+            continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
