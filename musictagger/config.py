@@ -90,7 +90,7 @@ class LibraryConfig:
 class InferenceConfig:
     # "auto" (CUDA > MPS > CPU), "cpu", "cuda", "cuda:1", "mps".
     device: str = "auto"
-    # Threads torch may use on the CPU (0 = all cores but one, so the desktop stays responsive).
+    # Threads torch may use on the CPU (0 = all cores; the app runs models in a lower-priority process).
     cpu_threads: int = 0
     # Parallel decoding workers (0 = automatic).
     decode_workers: int = 0
@@ -101,11 +101,11 @@ class InferenceConfig:
     min_confidence: float = 0.0
     # At most this many suggestions per album.
     top_k: int = 5
-    # Audio models hear at most this many tracks of an album, spread over it (0 = every track).
-    # An album's audio answer is a mean over tracks, so a few well-spread tracks cost a fraction of
-    # the time for nearly the same answer (benchmarks/audio_policy.py); on a CPU-only machine with a
-    # big library, 4 makes a first pass several times faster. Cached tracks are always used.
-    audio_tracks_per_album: int = 0
+    # "full": every track, the packs' own excerpts (3 per track for audio-v2), every test-time view of
+    # a cover. "fast": 3 tracks spread over each album, 1 excerpt each, each cover seen once — several
+    # times faster on a CPU (see the README for what it costs in agreement). Cached results are kept
+    # apart per setting.
+    speed: str = "full"
 
 
 @dataclass
@@ -143,6 +143,7 @@ class Config:
 
 
 _CHOICES = {
+    ("inference", "speed"): ("full", "fast"),
     ("tags", "mode"): ("merge", "replace"),
     ("tags", "field"): ("genre", "style"),
     ("tags", "id3_version"): ("keep", "2.3", "2.4"),
@@ -157,7 +158,6 @@ _RANGES: dict[tuple[str, str], tuple[float | None, float | None]] = {
     ("inference", "batch_size"): (1, 4096),
     ("inference", "min_confidence"): (0.0, 1.0),
     ("inference", "top_k"): (1, 1000),
-    ("inference", "audio_tracks_per_album"): (0, 10000),
     ("fusion", "cover_weight"): (0.0, 1000.0),
     ("fusion", "audio_weight"): (0.0, 1000.0),
     ("fusion", "library_weight"): (0.0, 1000.0),

@@ -224,10 +224,12 @@ def test_settings_dialog_saves_the_config(qtbot, window):
     dialog.max_genres.setValue(3)
     dialog.write_parents.setChecked(True)
     dialog.packs.setCurrentIndex(dialog.packs.findData("bundled"))
+    assert dialog.speed.currentData() == "full"
+    dialog.speed.setCurrentIndex(dialog.speed.findData("fast"))
     window.controller.update_config(dialog.result_config())
     saved = load_config()
     assert (saved.tags.mode, saved.tags.max_genres, saved.tags.write_parents) == ("replace", 3, True)
-    assert saved.inference.packs == "bundled"
+    assert saved.inference.packs == "bundled" and saved.inference.speed == "fast"
     assert saved.library.roots == window.controller.roots
 
 

@@ -514,7 +514,7 @@ def test_set_cpu_threads():
     try:
         from musictagger.ml.device import available_cores
 
-        assert set_cpu_threads(0) == max(1, available_cores() - 1) == torch.get_num_threads()
+        assert set_cpu_threads(0) == available_cores() == torch.get_num_threads()  # 0: all cores
         assert set_cpu_threads(1) == 1 == torch.get_num_threads()
         with pytest.raises(ValueError):
             set_cpu_threads(-1)

@@ -201,28 +201,45 @@ def test_an_audio_budget_per_album_hears_only_that_many_tracks_but_uses_cached_o
     from musictagger.library import Index, scan
     from musictagger.pipeline import select_packs
     from musictagger.pipeline.cache import ResultCache
-    from musictagger.pipeline.engine import Suggester
+    from musictagger.pipeline.engine import SpeedProfile, Suggester
 
     cfg = Config()
     with Index() as index:
         albums = scan([library], index=index, config=cfg).albums
     blaze = next(a for a in albums if a.album == "A Blaze")
+    one = SpeedProfile(tracks_per_album=1)
     with ResultCache() as cache:
-        cfg.inference.audio_tracks_per_album = 1
-        suggester = Suggester(select_packs(names=["tiny-audio"]), cfg, device="cpu", cache=cache)
-        first = next(r for r in suggester.run([blaze]))
+
+        def run(speed: SpeedProfile | None = None):
+            suggester = Suggester(select_packs(names=["tiny-audio"]), cfg, device="cpu", cache=cache, speed=speed)
+            return next(suggester.run([blaze]))
+
+        first = run(one)
         assert set(first.track_scores) == {blaze.tracks[1].path}  # the middle track of three
         assert any(s.name == "Doom Metal" for s in first.suggestions)
-        cfg.inference.audio_tracks_per_album = 0
-        every = next(
-            r for r in Suggester(select_packs(names=["tiny-audio"]), cfg, device="cpu", cache=cache).run([blaze])
-        )
+        every = run()
         assert set(every.track_scores) == {t.path for t in blaze.tracks} and not every.cached
-        cfg.inference.audio_tracks_per_album = 1  # now all three are cached: all are used, nothing decoded
-        again = next(
-            r for r in Suggester(select_packs(names=["tiny-audio"]), cfg, device="cpu", cache=cache).run([blaze])
-        )
+        again = run(one)  # now all three are cached: all are used, nothing decoded
         assert set(again.track_scores) == {t.path for t in blaze.tracks} and again.cached
+
+
+def test_the_fast_speed_reads_one_excerpt_per_track_and_caches_apart(library, packs):
+    from musictagger.config import Config
+    from musictagger.library import Index, scan
+    from musictagger.pipeline import select_packs
+    from musictagger.pipeline.engine import SPEEDS, Suggester
+
+    cfg = Config()
+    cfg.inference.speed = "fast"
+    with Index() as index:
+        albums = scan([library], index=index, config=cfg).albums
+    s = Suggester(select_packs(names=["tiny-audio"]), cfg, device="cpu")
+    s.load()
+    assert s._loaded is not None
+    (lp,) = s._loaded
+    assert s.speed == SPEEDS["fast"] and lp.spec_key[2:] == (1, (0.5,)) and lp.key.endswith(SPEEDS["fast"].tag)
+    assert SPEEDS["fast"].tag and not SPEEDS["full"].tag
+    assert all(r.errors == [] for r in s.run(albums))
 
 
 def test_embeddings_are_computed_once_cached_with_the_probabilities_and_given_per_album(library, packs):

@@ -28,6 +28,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--min-confidence", type=fraction, help="hide suggestions below this confidence (0..1)")
         p.add_argument("--top-k", type=positive_int, help="at most this many suggestions per album")
         p.add_argument("--no-cache", action="store_true", help="ignore cached model outputs")
+        p.add_argument(
+            "--speed",
+            choices=("full", "fast"),
+            help="full: every track, every excerpt and cover view; fast: 3 tracks per album, 1 excerpt each, "
+            "each cover once (default: config [inference] speed)",
+        )
 
     p = sub.add_parser("suggest", help="suggest subgenres for the albums under ROOT")
     run_options(p)
@@ -85,6 +91,8 @@ def _prepare(args: argparse.Namespace):
         inf.min_confidence = args.min_confidence
     if args.top_k is not None:
         inf.top_k = args.top_k
+    if getattr(args, "speed", None) is not None:
+        inf.speed = args.speed
     for key in ("mode", "field", "max_genres"):
         if getattr(args, key, None) is not None:
             setattr(cfg.tags, key, getattr(args, key))

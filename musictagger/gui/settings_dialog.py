@@ -146,6 +146,10 @@ class SettingsDialog(QDialog):
             editable=True,
         )
         self.packs = _combo(PACK_CHOICES, i.packs, editable=True)
+        self.speed = _combo(
+            [("full", "Thorough — every track, three excerpts each"), ("fast", "Fast — three tracks per album")],
+            i.speed,
+        )
         self.min_confidence = _percent_spin(i.min_confidence)
         self.top_k = _int_spin(i.top_k, 0, 50, "No limit")
 
@@ -177,6 +181,12 @@ class SettingsDialog(QDialog):
             (self.device, "Where the models run: the GPU when there is one, else the CPU"),
             (self.packs, "Which model packs suggest: the bundled ones, the ones learned from your library, or both"),
             (
+                self.speed,
+                "Thorough reads every track (three excerpts) and looks at each cover from several views; Fast hears "
+                "three tracks spread over each album, one excerpt each, and looks at each cover once — several times "
+                "faster without a GPU, slightly less sure",
+            ),
+            (
                 self.min_confidence,
                 "Suggestions below this confidence are not suggested; those above are ticked for Apply",
             ),
@@ -206,6 +216,7 @@ class SettingsDialog(QDialog):
             self._form(
                 ("Device", self.device),
                 ("Model packs", self.packs),
+                ("Analysis", self.speed),
                 ("Min confidence", self.min_confidence),
                 ("Top suggestions", self.top_k),
             ),
@@ -257,6 +268,7 @@ class SettingsDialog(QDialog):
         t.keep_mtime = self.keep_mtime.isChecked()
         i.device = _value(self.device) or "auto"
         i.packs = _value(self.packs) or "both"
+        i.speed = _value(self.speed) or "full"
         i.min_confidence = _fraction(self.min_confidence)
         i.top_k = self.top_k.value()
         w.folders = self.watch_folders.folders()

@@ -91,7 +91,8 @@ def available_cores() -> int:
 
 
 def set_cpu_threads(n: int) -> int:
-    """Let torch use ``n`` CPU threads; 0 means all cores but one (at least 1), so the desktop stays responsive.
+    """Let torch use ``n`` CPU threads; 0 means all cores (the app runs its models in a niced core
+    process, so the desktop stays responsive).
 
     Returns the count actually set.
     """
@@ -99,6 +100,6 @@ def set_cpu_threads(n: int) -> int:
 
     if n < 0:
         raise ValueError(f"the number of CPU threads must be 0 (automatic) or more, not {n}")
-    count = n if n > 0 else max(1, available_cores() - 1)
+    count = n if n > 0 else max(1, available_cores())
     torch.set_num_threads(count)
     return count

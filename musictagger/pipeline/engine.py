@@ -70,6 +70,26 @@ class _AlbumWork:
     decoded_audio: dict[tuple[str, tuple[Any, ...]], list[Any]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SpeedProfile:
+    """How much of each album the models read (``inference.speed``)."""
+
+    tracks_per_album: int = 0  # audio: at most this many tracks spread over the album (0: every track)
+    patches_per_track: int = 0  # audio: excerpts per track, evenly spread (0: the pack's own policy)
+    cover_views: bool = True  # covers: the pack's test-time views (mirror, zoom); False: the cover once
+
+    @property
+    def tag(self) -> str:
+        """Suffix of cache keys, so outputs made with other excerpts or views never mix ("" for the
+        packs' own). How many tracks are heard does not change a track's output: not in the tag."""
+        if not self.patches_per_track and self.cover_views:
+            return ""
+        return f"~p{self.patches_per_track}v{int(self.cover_views)}"
+
+
+SPEEDS = {"full": SpeedProfile(), "fast": SpeedProfile(tracks_per_album=3, patches_per_track=1, cover_views=False)}
+
+
 def tracks_to_hear(n_tracks: int, limit: int) -> set[int]:
     """Indices of the tracks the audio models decode: all, or ``limit`` spread evenly over the album
     (the middle of each of ``limit`` equal runs of tracks, so an intro or a closing track is not
@@ -100,6 +120,7 @@ class Suggester:
         *,
         device: str | None = None,
         cache: ResultCache | None = None,
+        speed: SpeedProfile | None = None,
     ) -> None:
         if not packs:
             raise MusictaggerError("no model packs to run: install or train one (musictagger models list)")
@@ -107,6 +128,7 @@ class Suggester:
         self.config = config or Config()
         self.device_pref = device or self.config.inference.device
         self.cache = cache
+        self.speed = speed if speed is not None else SPEEDS[self.config.inference.speed]
         self._loaded: list[_Loaded] | None = None
         self.evidence: SuggestEvidence | None = None  # the library as evidence, when library packs run
         self.device: torch.device | None = None
@@ -130,19 +152,22 @@ class Suggester:
         loaded = []
         for pack in self.packs:
             model = pack.load_model(device)
-            item = _Loaded(pack, model, key=pack_key(pack), embeds=hasattr(model, "forward_with_embedding"))
+            speed = self.speed
+            if not speed.cover_views and getattr(model, "views", None):
+                model.views = []  # type: ignore[assignment]  # the cover once: no mirror, no zoom (ml.heads.CoverHead)
+            item = _Loaded(pack, model, key=pack_key(pack) + speed.tag, embeds=hasattr(model, "forward_with_embedding"))
             if pack.kind == "audio":
                 from musictagger.ml.frontend import build_frontend
 
                 spec = pack.input
                 item.frontend = build_frontend(spec).to(device).eval()
                 ex = spec.get("excerpts", {}) or {}
-                item.spec_key = (
-                    int(spec["sample_rate"]),
-                    float(spec["clip_seconds"]),
-                    int(ex.get("count", 3)),
-                    tuple(float(x) for x in ex.get("positions", (0.25, 0.5, 0.75))),
-                )
+                count = int(ex.get("count", 3))
+                positions = tuple(float(x) for x in ex.get("positions", (0.25, 0.5, 0.75)))
+                if speed.patches_per_track:
+                    count = speed.patches_per_track
+                    positions = tuple((k + 1) / (count + 1) for k in range(count))
+                item.spec_key = (int(spec["sample_rate"]), float(spec["clip_seconds"]), count, positions)
             loaded.append(item)
         self._loaded = loaded
         self.evidence = self._load_evidence()
@@ -214,7 +239,7 @@ class Suggester:
                         work.cover_embeddings[lp.key] = emb
                 else:
                     work.cover_todo.append(lp)
-        heard = tracks_to_hear(len(album.tracks), self.config.inference.audio_tracks_per_album)
+        heard = tracks_to_hear(len(album.tracks), self.speed.tracks_per_album)
         for i, track in enumerate(album.tracks):
             tkey = file_key("track", track.path)
             for lp in audio_packs:
