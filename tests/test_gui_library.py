@@ -213,11 +213,14 @@ def test_learn_then_suggest_shows_similar_albums_that_select_on_click(qtbot, tag
         # The artist prior in words: both other albums of Jazz Band 1 are tagged Jazz.
         assert panel.artist.text() == "Both of this artist's other albums are tagged Jazz"
 
-        # A click on a similar album selects it (the same selection as the table and the grid).
+        # A click on a similar album selects it (the same selection as the table and the grid),
+        # even when the search hides it (the search is cleared).
+        win.search.setText("Brand New")
+        assert win.proxy.rowCount() == 1 and win.detail.entry.key == new.key
         view = panel.albums
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(model.index(0)).center())
         qtbot.waitUntil(lambda: win.detail.entry is not None and win.detail.entry.album.folder == sims[0].folder)
-        assert win.selected_keys() == [win.detail.entry.key]
+        assert win.selected_keys() == [win.detail.entry.key] and win.search.text() == ""
     finally:
         if win.learn_dialog is not None:
             win.learn_dialog.close()

@@ -8,11 +8,13 @@ from PySide6.QtCore import QRectF, QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import QAction, QFontMetrics, QKeySequence, QLinearGradient, QPainter, QPalette
 from PySide6.QtWidgets import (
     QCompleter,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListView,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QTabWidget,
@@ -215,6 +217,14 @@ class AlbumDetail(QWidget):
         self.bottom.addTab(self.tracks, "Tracks")
         self.bottom.tabBarClicked.connect(self._tab_clicked)
         self._prefer_library = True
+        # In a scroll area: where the panel is squeezed (the window's least size), it scrolls
+        # instead of laying its rows over each other.
+        self.library_tab = QScrollArea()
+        self.library_tab.setObjectName("libraryTab")
+        self.library_tab.setWidget(self.library)
+        self.library_tab.setWidgetResizable(True)
+        self.library_tab.setFrameShape(QFrame.Shape.NoFrame)
+        self.library_tab.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setChildrenCollapsible(False)
@@ -275,19 +285,19 @@ class AlbumDetail(QWidget):
 
     def _update_library_tab(self) -> None:
         """The "In your library" tab where a suggestion has evidence from the library, else none."""
-        index = self.bottom.indexOf(self.library)
+        index = self.bottom.indexOf(self.library_tab)
         if self.library.genres:
             if index < 0:
-                self.bottom.insertTab(0, self.library, LIBRARY_TAB)
+                self.bottom.insertTab(0, self.library_tab, LIBRARY_TAB)
                 self.bottom.setTabToolTip(0, "Albums of your library that look or sound like this one")
             if self._prefer_library:
-                self.bottom.setCurrentWidget(self.library)
+                self.bottom.setCurrentWidget(self.library_tab)
         elif index >= 0:
             self.bottom.removeTab(index)
 
     def _tab_clicked(self, index: int) -> None:
         if index >= 0:
-            self._prefer_library = self.bottom.widget(index) is self.library
+            self._prefer_library = self.bottom.widget(index) is self.library_tab
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
