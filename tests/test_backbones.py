@@ -284,7 +284,7 @@ def test_a_pickle_with_code_in_place_of_the_weights_is_refused_and_never_run(app
     assert not marker.exists()
 
 
-def test_a_missing_backbone_package_names_the_exact_install_command(monkeypatch):
+def test_a_missing_backbone_package_names_the_exact_install_command(monkeypatch, app_home):
     src = backbones.source("musicnn-msd")
     missing = backbones.BackboneSource(**{**src.__dict__, "module": "no_such_module_anywhere"})
     monkeypatch.setitem(backbones.SOURCES, src.name, missing)

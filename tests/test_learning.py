@@ -187,7 +187,8 @@ def test_suggest_brings_similar_albums_and_the_artist_prior_from_the_library(lea
         assert sim["folder"] != str(world["planted"])  # tagged Black Metal: it does not carry Jazz
         assert "Jazz" in Path(sim["folder"]).parent.name
     assert "library" in album["scores"] and "artist" in album["scores"]
-    assert jazz["sources"]["artist"] > 0.5  # 2 of the artist's 3 other albums are tagged Jazz
+    assert jazz["sources"]["artist"] > 0.5  # the artist's other albums are tagged Jazz
+    assert jazz["artist_prior"] == {"albums_with_label": 2, "other_albums": 2}  # its counts, for people
 
 
 def test_an_album_gone_from_disk_loses_its_cached_embeddings(learnt, world):

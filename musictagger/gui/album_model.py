@@ -218,6 +218,18 @@ class AlbumTableModel(QAbstractTableModel):
         row = self._rows.get(key)
         return self._entries[row] if row is not None else None
 
+    def find_album(self, folder: str, album: str | None = None) -> AlbumEntry | None:
+        """The library's album in ``folder`` (of those there, the one titled ``album`` if any is);
+        None when the folder holds no album of the library (evidence learnt from another folder)."""
+        found = [e for e in self._entries if e.album.folder == folder]
+        if not found:
+            norm = os.path.normcase(os.path.normpath(folder))
+            found = [e for e in self._entries if os.path.normcase(os.path.normpath(e.album.folder)) == norm]
+        if len(found) > 1 and album:
+            titled = [e for e in found if (e.album.album or "").casefold() == album.casefold()]
+            found = titled or found
+        return found[0] if found else None
+
     def entry_row(self, key: str) -> int:
         """The source row of an album, -1 if it is not in the library."""
         return self._rows.get(key, -1)

@@ -8,13 +8,16 @@ from PySide6.QtCore import QRectF, QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import QAction, QFontMetrics, QKeySequence, QLinearGradient, QPainter, QPalette
 from PySide6.QtWidgets import (
     QCompleter,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListView,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
+    QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -24,10 +27,13 @@ from PySide6.QtWidgets import (
 from musictagger.gui.album_model import AlbumEntry
 from musictagger.gui.chips import Chip, confidence_color, draw_chip, muted_text_color
 from musictagger.gui.evidence import EvidenceDelegate
+from musictagger.gui.library_panel import LibraryPanel
 from musictagger.gui.suggestion_model import SuggestionListModel
 from musictagger.pipeline.review import GUESS, MANUAL, SUGGESTED
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
+
     from musictagger.gui.thumbs import ThumbnailCache
 
 COVER_SIZE = 240
@@ -36,6 +42,7 @@ MIN_TAG_ROWS = 4
 
 NOTHING_ABOVE = "Nothing above your threshold — best guesses (tick one to write it):"
 TAGS_TITLE = "Tags (ticked ones are written on Apply):"
+LIBRARY_TAB = "In your library"
 
 
 class ConfidenceLegend(QWidget):
@@ -107,11 +114,22 @@ class ConfidenceLegend(QWidget):
 
 
 class AlbumDetail(QWidget):
-    """Shows one :class:`AlbumEntry`. Edits go into its review; :attr:`review_changed` reports them."""
+    """Shows one :class:`AlbumEntry`. Edits go into its review; :attr:`review_changed` reports them.
+
+    ``thumbs`` and ``find_album`` (folder, album title → the library's entry) serve the "In your
+    library" section (:class:`LibraryPanel`); :attr:`album_requested` asks to select one of its albums."""
 
     review_changed = Signal(str)
+    album_requested = Signal(str, str)  # folder, album title
 
-    def __init__(self, covers: ThumbnailCache, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        covers: ThumbnailCache,
+        parent: QWidget | None = None,
+        *,
+        thumbs: ThumbnailCache | None = None,
+        find_album: Callable[[str, str | None], AlbumEntry | None] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.covers = covers
         self._entry: AlbumEntry | None = None
@@ -146,7 +164,8 @@ class AlbumDetail(QWidget):
         self.suggestion_view.setModel(self.suggestions)
         delegate = EvidenceDelegate(self.suggestion_view)
         self.suggestion_view.setItemDelegate(delegate)
-        self.suggestion_view.setUniformItemSizes(True)
+        self.suggestion_view.setUniformItemSizes(False)  # a row's bars may need two lines
+        self.suggestion_view.setResizeMode(QListView.ResizeMode.Adjust)  # rows measured again on resize
         self.suggestion_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         row_h = EvidenceDelegate.row_height(QFontMetrics(self.suggestion_view.font()))
         self.suggestion_view.setMinimumHeight(MIN_TAG_ROWS * row_h + 2 * self.suggestion_view.frameWidth())
@@ -176,6 +195,11 @@ class AlbumDetail(QWidget):
         add_row = QHBoxLayout()
         add_row.addWidget(self.add_edit, 1)
         add_row.addWidget(self.add_button)
+        self.library = LibraryPanel(thumbs, find_album)
+        self.library.album_requested.connect(self.album_requested)
+        self.suggestion_view.selectionModel().currentChanged.connect(
+            lambda current, _previous: self.library.show_genre(str(current.data() or ""))
+        )
         review = QWidget()
         review_layout = QVBoxLayout(review)
         review_layout.setContentsMargins(0, 0, 0, 0)
@@ -184,12 +208,30 @@ class AlbumDetail(QWidget):
         review_layout.addWidget(self.legend)
         review_layout.addLayout(add_row)
 
+        # Below the tags: the tracks, and — after Learn from My Library — the albums of the library
+        # like this one, as a tab that is shown first while the user has not chosen the tracks.
+        self.bottom = QTabWidget()
+        self.bottom.setObjectName("albumTabs")
+        self.bottom.setDocumentMode(True)
+        self.bottom.setTabBarAutoHide(True)  # the tracks alone need no tab
+        self.bottom.addTab(self.tracks, "Tracks")
+        self.bottom.tabBarClicked.connect(self._tab_clicked)
+        self._prefer_library = True
+        # In a scroll area: where the panel is squeezed (the window's least size), it scrolls
+        # instead of laying its rows over each other.
+        self.library_tab = QScrollArea()
+        self.library_tab.setObjectName("libraryTab")
+        self.library_tab.setWidget(self.library)
+        self.library_tab.setWidgetResizable(True)
+        self.library_tab.setFrameShape(QFrame.Shape.NoFrame)
+        self.library_tab.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(review)
-        splitter.addWidget(self.tracks)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.addWidget(self.bottom)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.cover)
@@ -210,6 +252,8 @@ class AlbumDetail(QWidget):
     def set_entry(self, entry: AlbumEntry | None) -> None:
         self._entry = entry
         self.suggestions.set_entry(entry)
+        self.library.set_items(entry.review.items() if entry is not None else [])
+        self._update_library_tab()
         self.tracks.clear()
         enabled = entry is not None
         self.add_edit.setEnabled(enabled)
@@ -238,6 +282,22 @@ class AlbumDetail(QWidget):
             item.setToolTip(1, t.path)
         self.tracks.resizeColumnToContents(0)
         self._show_cover()
+
+    def _update_library_tab(self) -> None:
+        """The "In your library" tab where a suggestion has evidence from the library, else none."""
+        index = self.bottom.indexOf(self.library_tab)
+        if self.library.genres:
+            if index < 0:
+                self.bottom.insertTab(0, self.library_tab, LIBRARY_TAB)
+                self.bottom.setTabToolTip(0, "Albums of your library that look or sound like this one")
+            if self._prefer_library:
+                self.bottom.setCurrentWidget(self.library_tab)
+        elif index >= 0:
+            self.bottom.removeTab(index)
+
+    def _tab_clicked(self, index: int) -> None:
+        if index >= 0:
+            self._prefer_library = self.bottom.widget(index) is self.library_tab
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

@@ -13,21 +13,47 @@ from PySide6.QtGui import QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionButton, QStyleOptionViewItem
 
 from musictagger.gui.chips import Chip, confidence_color, format_percent, muted_text_color, paint_chip
-from musictagger.gui.suggestion_model import RowRole, SuggestionRow
+from musictagger.gui.suggestion_model import EVIDENCE_SOURCES, RowRole, SuggestionRow
 
 BAR_WIDTH = 60
+#: The shortest bar beside a source's name and figure; narrower, the bars wrap to a second line.
+MIN_BAR = 24
+BAR_LINE_GAP = 4
 
 
 class EvidenceDelegate(QStyledItemDelegate):
     """Two lines per tag: the checkbox and the chip (with the overall confidence), then one bar per
-    source of evidence side by side, each with its figure."""
+    source of evidence side by side, each with its figure — on more lines where the panel is too
+    narrow for all of them (four sources after Learn from My Library)."""
 
     @staticmethod
-    def row_height(fm: QFontMetrics) -> int:
-        return 2 * fm.height() + 16
+    def row_height(fm: QFontMetrics, lines: int = 1) -> int:
+        """A row with ``lines`` lines of bars (one, unless the bars do not fit side by side)."""
+        return 2 * fm.height() + 16 + (max(1, lines) - 1) * (fm.height() + BAR_LINE_GAP)
+
+    @staticmethod
+    def min_slot(fm: QFontMetrics) -> int:
+        """The least width of one bar: the longest source name, a short bar, "100%"."""
+        names = max(fm.horizontalAdvance(src.name) for src in EVIDENCE_SOURCES)
+        return names + 5 + MIN_BAR + fm.horizontalAdvance("100%") + 4 + 8
+
+    @classmethod
+    def bar_columns(cls, n: int, width: float, fm: QFontMetrics) -> int:
+        """How many bars go side by side in ``width`` (the rest wrap to more lines)."""
+        return max(1, min(n, int(width // cls.min_slot(fm)))) if n else 1
+
+    def _bars_x(self, left: int, fm: QFontMetrics) -> int:
+        return self._check_rect(QRect(left, 0, 10, 10), fm).right() + 8
 
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
-        return QSize(200, self.row_height(QFontMetrics(option.font)))  # the view gives each row its full width
+        fm = QFontMetrics(option.font)
+        row: SuggestionRow | None = index.data(RowRole)
+        n = len(row.evidence) if row is not None else 0
+        view = option.widget
+        width = view.viewport().width() if view is not None and hasattr(view, "viewport") else 300
+        room = width - self._bars_x(0, fm) - 4
+        lines = -(-n // self.bar_columns(n, room, fm)) if n else 1
+        return QSize(200, self.row_height(fm, lines))  # the view gives each row its full width
 
     def _check_rect(self, rect: QRect, fm: QFontMetrics) -> QRect:
         size = QApplication.style().pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth)
@@ -69,20 +95,33 @@ class EvidenceDelegate(QStyledItemDelegate):
 
         if row.evidence:
             top = option.rect.top() + fm.height() + 10
-            slot = (option.rect.right() - x - 4) / len(row.evidence)
+            room = option.rect.right() - x - 4
+            columns = self.bar_columns(len(row.evidence), room, fm)
+            slot = room / columns
+            # On more than one line, the bars line up under each other (names in one column width).
+            name_w = max(fm.horizontalAdvance(n) for n, _ in row.evidence) + 5 if columns < len(row.evidence) else None
             for i, (name, value) in enumerate(row.evidence):
-                self._bar(painter, option.palette, fm, QRectF(x + i * slot, top, slot - 8, fm.height()), name, value)
+                line, col = divmod(i, columns)
+                rect = QRectF(x + col * slot, top + line * (fm.height() + BAR_LINE_GAP), slot - 8, fm.height())
+                self._bar(painter, option.palette, fm, rect, name, value, name_w)
         painter.restore()
 
     @staticmethod
     def _bar(
-        painter: QPainter, palette: QPalette, fm: QFontMetrics, rect: QRectF, name: str, value: float | None
+        painter: QPainter,
+        palette: QPalette,
+        fm: QFontMetrics,
+        rect: QRectF,
+        name: str,
+        value: float | None,
+        name_w: float | None = None,
     ) -> None:
-        """One source: its name, a bar (a dashed empty frame for n/a), its figure."""
+        """One source: its name (in ``name_w``, else its own width), a bar (a dashed empty frame for
+        n/a), its figure."""
         painter.save()
         text_color = palette.color(QPalette.ColorRole.Text)
         muted = muted_text_color(palette)
-        name_w = fm.horizontalAdvance(name) + 5
+        name_w = fm.horizontalAdvance(name) + 5 if name_w is None else name_w
         figure_w = fm.horizontalAdvance("100%") + 4
         painter.setPen(muted)
         painter.drawText(

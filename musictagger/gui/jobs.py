@@ -412,7 +412,31 @@ def learn(roots: Sequence[str], config: Config, *, progress: ProgressCallback, c
         from musictagger.training import learn as core_learn
     except ImportError as exc:
         raise MusictaggerError(f"training core not installed ({exc})") from exc
-    kwargs: dict[str, Any] = {}
-    if "config" in inspect.signature(core_learn).parameters:
-        kwargs["config"] = config
+    params = inspect.signature(core_learn).parameters
+    any_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    kwargs: dict[str, Any] = {"config": config, "device": config.inference.device, "base": learning_bases(config)}
+    kwargs = {k: v for k, v in kwargs.items() if v and (k in params or any_keyword)}
     return core_learn(list(roots), progress=progress, cancel=cancel, **kwargs)
+
+
+def learning_bases(config: Config) -> dict[str, Any]:
+    """The packs to learn on, per kind: with Settings ▸ Models on "user" or a list of packs, the
+    first one of each kind that the settings select, has a pretrained backbone and is not itself
+    learnt from the library — so the app learns on the models it suggests with. With "both" or
+    "bundled" (the default) none: the core learns on the bundled default packs, as ``learn`` does."""
+    from musictagger.errors import MusictaggerError
+    from musictagger.pipeline import select_packs
+    from musictagger.pipeline.evidence import is_library_pack
+
+    spec = (config.inference.packs or "both").strip()
+    if spec in ("both", "bundled"):
+        return {}
+    try:
+        packs = select_packs(spec)
+    except MusictaggerError:
+        return {}
+    base: dict[str, Any] = {}
+    for pack in packs:
+        if pack.kind not in base and pack.manifest.backbones and not is_library_pack(pack):
+            base[pack.kind] = pack
+    return base

@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             from musictagger.gui.learn_dialog import LearnDialog
 
             dialog = LearnDialog(window.controller, window)
-            dialog.resize(660, 640)
+            dialog.resize(700, 720)
             dialog.show()
             dialog.start()
             state["target"] = dialog

@@ -15,6 +15,8 @@ STAGE_NAMES = {
     "write": "Writing tags",
     "undo": "Undoing",
     "train": "Learning",
+    "embed": "Looking and listening",
+    "evaluate": "Learning genres",
     "decode": "Decoding",
     "infer": "Inferring",
     "wait": "Waiting",

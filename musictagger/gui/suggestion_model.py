@@ -18,6 +18,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 
 from musictagger.gui.album_model import AlbumEntry
 from musictagger.gui.chips import format_percent
+from musictagger.gui.library_panel import artist_sentence, similar_text
 from musictagger.pipeline.review import GUESS, KEPT, MANUAL, PARENT, ReviewItem
 from musictagger.pipeline.types import Suggestion
 
@@ -59,14 +60,20 @@ class SuggestionRow:
     kind: str
     confidence: float | None  # None for a tag added by hand
     evidence: tuple[tuple[str, float | None], ...] = ()  # (source name, value) per EVIDENCE_SOURCES
+    notes: tuple[str, ...] = ()  # what the library said, in words (for the tooltip)
 
     @classmethod
     def from_item(cls, item: ReviewItem) -> SuggestionRow:
-        evidence = ()
-        if item.evidence is not None and item.kind != PARENT:  # a parent stands for its children
-            values = ((src, src.value(item.evidence)) for src in EVIDENCE_SOURCES)
+        evidence: tuple[tuple[str, float | None], ...] = ()
+        notes: list[str] = []
+        s = item.evidence
+        if s is not None and item.kind != PARENT:  # a parent stands for its children
+            values = ((src, src.value(s)) for src in EVIDENCE_SOURCES)
             evidence = tuple((src.name, v) for src, v in values if v is not None or not src.optional)
-        return cls(item.name, item.kind, item.confidence, evidence)
+            if s.artist is not None and s.artist_detail is not None:
+                notes.append(artist_sentence(item.name, s.artist_detail))
+            notes += [f"{similar_text(a).capitalize()}: {a.album_artist or '?'} — {a.album or '?'}" for a in s.similar]
+        return cls(item.name, item.kind, item.confidence, evidence, tuple(n for n in notes if n))
 
     @property
     def implied(self) -> bool:
@@ -159,6 +166,7 @@ def _tooltip(row: SuggestionRow, accepted: bool) -> str:
         return f"{row.name}: added by you, {state} (untick to remove)"
     parts = [f"{row.name}: {format_percent(row.confidence)} overall — {state}"]
     parts += [f"{name}: {format_percent(value)}" for name, value in row.evidence]
+    parts += list(row.notes)
     if row.kind in KIND_NOTES:
         parts.append(f"({KIND_NOTES[row.kind]})")
     if any(v is None for _, v in row.evidence):

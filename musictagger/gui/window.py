@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from musictagger.gui.engine import EngineInfo
     from musictagger.gui.errors_panel import ErrorsPanel
     from musictagger.gui.grid import CoverGrid
+    from musictagger.gui.learn_dialog import LearnDialog
     from musictagger.gui.tasks import ApplyPlan
     from musictagger.gui.thumbs import ThumbnailCache
     from musictagger.progress import Progress
@@ -118,6 +119,7 @@ class MainWindow(QMainWindow):
         self.apply_dialog: ApplyDialog | None = None
         self.batch_dialog: BatchConfirmDialog | None = None
         self.batch_summary: BatchSummaryDialog | None = None
+        self.learn_dialog: LearnDialog | None = None
         self.tray: QSystemTrayIcon | None = None  # shown while watching, where the desktop has a tray
         self.view_mode = "table"
         self._auto_columns = True  # columns sized to the content until the user resizes one
@@ -459,7 +461,9 @@ class MainWindow(QMainWindow):
         from musictagger.gui.detail import AlbumDetail
         from musictagger.gui.errors_panel import ErrorsPanel
 
-        self.detail: AlbumDetail = AlbumDetail(self.covers)
+        self.detail: AlbumDetail = AlbumDetail(
+            self.covers, thumbs=self.thumbs, find_album=self.controller.model.find_album
+        )
         self.detail_dock.setWidget(self.detail)
         self.errors: ErrorsPanel = ErrorsPanel(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.errors)
@@ -570,6 +574,7 @@ class MainWindow(QMainWindow):
         self.errors.count_changed.connect(self.status.set_error_count)
         self.status.errors_clicked.connect(self._show_errors)
         self.detail.review_changed.connect(c.review_changed)
+        self.detail.album_requested.connect(self.select_album)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
         self.proxy.modelReset.connect(self._update_actions)
@@ -695,6 +700,32 @@ class MainWindow(QMainWindow):
                 first = first or idx
         if first is not None:
             sel.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)
+
+    def select_album(self, folder: str, album: str = "") -> bool:
+        """Select the library's album in ``folder`` (titled ``album`` where the folder holds several)
+        and show it, in the table or the grid — what a click on a similar album or on an entry of
+        the learn report's check-my-tags list does. The search is cleared if it hides the album.
+        False (and a word in the status bar) when the library shown has no such album."""
+        entry = self.controller.model.find_album(folder, album or None)
+        if entry is None:
+            self.status.idle(f"Not in the library shown: {folder}")
+            return False
+        source = self.controller.model.index(self.controller.model.entry_row(entry.key), 0)
+        index = self.proxy.mapFromSource(source)
+        if not index.isValid() and self.search.text():
+            self.search.clear()  # the search hid it
+            index = self.proxy.mapFromSource(source)
+        if not index.isValid():
+            return False
+        sel = self.table.selectionModel()
+        sel.select(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        sel.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
+        view = self.grid if self.view_mode == "grid" else self.table
+        view.scrollTo(index)
+        return True
 
     def _select_first_if_none(self) -> None:
         if not self.table.selectionModel().hasSelection() and self.proxy.rowCount():
@@ -898,12 +929,20 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
-    def show_learn(self) -> None:
+    def show_learn(self) -> LearnDialog:
+        """Learn from My Library: one dialog, not modal (its check-my-tags list selects albums here)."""
         from musictagger.gui.learn_dialog import LearnDialog
 
-        dialog = LearnDialog(self.controller, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        if self.learn_dialog is None:
+            dialog = LearnDialog(self.controller, self)
+            dialog.album_requested.connect(self.select_album)
+            dialog.destroyed.connect(lambda *_: setattr(self, "learn_dialog", None))
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.learn_dialog = dialog
+        self.learn_dialog.show()
+        self.learn_dialog.raise_()
+        self.learn_dialog.activateWindow()
+        return self.learn_dialog
 
     # ------------------------------------------------------------------ drag and drop
     @staticmethod

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from musictagger.config import Config
 from musictagger.errors import FileError, FileProblem, MusictaggerError
 from musictagger.pipeline.cache import ResultCache, file_key
-from musictagger.pipeline.evidence import SuggestEvidence, is_library_pack
+from musictagger.pipeline.evidence import ArtistPrior, SuggestEvidence, is_library_pack
 from musictagger.pipeline.fusion import SourceView, fuse, mean_probs, to_taxonomy
 from musictagger.pipeline.types import AlbumSuggestions, PackInfo
 from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
@@ -383,6 +383,7 @@ class Suggester:
         a = work.album
         artist = a.album_artist or getattr(a, "artist", None)
         evidence = self.evidence
+        prior: dict[str, ArtistPrior] = {}
         if evidence is not None:
             prior = evidence.library.artist_prior(artist, exclude_folder=a.folder)
             if prior:
@@ -419,6 +420,13 @@ class Suggester:
             suggestions = [
                 replace(s, similar=tuple(evidence.library.similar(query, s.label, exclude_folder=a.folder)))
                 if s.label in evidence.library.labels
+                else s
+                for s in suggestions
+            ]
+            # Where the artist prior spoke, its counts ("3 of this artist's 4 other albums…").
+            suggestions = [
+                replace(s, artist_detail=(prior[s.label].albums_with_label, prior[s.label].other_albums))
+                if s.artist is not None and s.label in prior
                 else s
                 for s in suggestions
             ]

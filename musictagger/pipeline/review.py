@@ -290,6 +290,8 @@ def _suggestion_from(data: Mapping[str, Any]) -> Suggestion:
     known = {f.name for f in dataclasses.fields(Suggestion)}
     fields = {k: v for k, v in data.items() if k in known}
     fields["similar"] = tuple(SimilarAlbum(**a) for a in fields.get("similar", ()))
+    if fields.get("artist_detail") is not None:
+        fields["artist_detail"] = tuple(int(n) for n in fields["artist_detail"])
     return Suggestion(**fields)
 
 

@@ -33,6 +33,8 @@ class Suggestion:
     artist: float | None = None  # the artist prior: the share of the artist's other albums with it
     # Library albums carrying this label nearest to this album ("looks like" / "sounds like").
     similar: tuple[Any, ...] = ()  # musictagger.pipeline.evidence.SimilarAlbum
+    # Where the artist prior spoke: (the artist's other albums carrying this label, those albums).
+    artist_detail: tuple[int, int] | None = None
 
     @property
     def cover_share(self) -> float | None:
@@ -47,7 +49,7 @@ class Suggestion:
         return 0.5 if total <= 0 else self.cover / total
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "label": self.name,
             "id": self.label,
             "confidence": round(self.confidence, 4),
@@ -56,6 +58,10 @@ class Suggestion:
             "implied": self.implied,
             "similar": [a.to_json() for a in self.similar],
         }
+        if self.artist_detail is not None:  # only where the artist prior spoke
+            tagged, other = self.artist_detail
+            out["artist_prior"] = {"albums_with_label": tagged, "other_albums": other}
+        return out
 
     def sources_json(self) -> dict[str, float | None]:
         """{"cover", "audio"} always (null when absent); "library" and "artist" where they apply."""
