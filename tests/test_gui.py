@@ -205,6 +205,16 @@ def test_search_filters_by_artist_album_and_genre(qtbot, window):
     assert proxy.rowCount() == 0
 
 
+def test_album_panel_counts_tracks_in_words(qtbot, window):
+    """The panel's line under the title: "2 tracks" for Alpha, "1 track" (not "1 tracks") for Beta."""
+    for album, words in (("Alpha", "2 tracks"), ("Beta", "1 track ·")):
+        window.select_keys([_key_of(window, album)])
+        qtbot.waitUntil(
+            lambda album=album: window.detail.entry is not None and window.detail.entry.album.album == album
+        )
+        assert words in window.detail.subtitle.text()
+
+
 def test_thumbnails_load_in_background_and_are_cached_on_disk(qtbot, window, library):
     thumbs = window.thumbs
     album = window.controller.model.entry(_key_of(window, "Alpha")).album

@@ -268,10 +268,10 @@ class AlbumDetail(QWidget):
             return
         a = entry.album
         self.title.setText(a.album or "(no album tag)")
+        n = len(a.tracks)
+        tracks = f"{n} track" if n == 1 else f"{n} tracks"
         self.subtitle.setText(
-            " · ".join(
-                x for x in (a.artist, str(a.year) if a.year else "", f"{len(a.tracks)} tracks", entry.status.label) if x
-            )
+            " · ".join(x for x in (a.artist, str(a.year) if a.year else "", tracks, entry.status.label) if x)
         )
         self.folder.setToolTip(a.folder)
         self._elide_folder()
