@@ -400,6 +400,34 @@ def test_apply_diff_is_grouped_by_album_and_folder_genre_first_old_in_full(qtbot
     win.close()
 
 
+def test_apply_diff_says_when_an_albums_genre_does_not_change(qtbot, tmp_path, monkeypatch):
+    """An album already tagged with what was accepted: its row says so, not two empty cells."""
+    from musictagger.gui.app import create_window
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("MUSICTAGGER_HOME", str(home))
+    make_cover_pack(home / "data" / "models", {"black-metal": 3.0})
+    folder = tmp_path / "music" / "Band" / "Tagged"
+    folder.mkdir(parents=True)
+    make_track(folder, "flac", artist="Band", album="Tagged", genres=["Black Metal", "Metal"], cover=make_cover())
+    cfg = Config()
+    cfg.library.roots = [str(tmp_path / "music")]
+    cfg.inference.packs = "user"
+    save_config(cfg)
+    win = create_window()
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.controller.model.rowCount() == 1, timeout=TIMEOUT_MS)
+    _suggest(qtbot, win, None)
+    win.actions.apply_all.trigger()
+    qtbot.waitUntil(lambda: win.apply_dialog is not None and win.apply_dialog.isVisible(), timeout=TIMEOUT_MS)
+    album = win.apply_dialog.tree.topLevelItem(0)
+    assert album.text(0) == "Band — Tagged"
+    assert album.text(1) == "(genre unchanged)" and album.text(2) == ""
+    assert "Provenance" in album.child(album.childCount() - 1).text(0)
+    win.apply_dialog.reject()
+    win.close()
+
+
 # ------------------------------------------------------------------------------ 9. folders, first start
 
 

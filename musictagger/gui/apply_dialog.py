@@ -15,7 +15,7 @@ import os
 from collections import defaultdict
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -150,6 +150,10 @@ class ApplyDialog(QDialog):
                 self._values(top, outcomes[0].old.get(name), outcomes[0].new.get(name), group.manual)
             else:
                 top.setText(1, "(differs per file: see Files)")
+        if not main:  # the tags already say what was accepted: only our provenance fields are written
+            top.setText(1, "(genre unchanged)")
+            top.setForeground(1, self.tree.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+            top.setToolTip(1, "The files already carry the accepted genres; only the provenance fields are written")
         folder = QTreeWidgetItem(top, [f"Folder: {group.folder}", "", ""])
         folder.setToolTip(0, group.folder)
         folder.setData(0, Qt.ItemDataRole.UserRole, group.folder)
