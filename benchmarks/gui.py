@@ -46,6 +46,8 @@ print("SHOWN", time.time())
 
 APP = """
 import time, sys
+from musictagger import session
+session.start()  # as musictagger.gui.app.main does, before the QApplication: the start-up recovery
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from musictagger.gui.app import create_window
@@ -348,7 +350,9 @@ def measure_time_to_window(runs: int) -> None:
                 sys.executable,
                 "-c",
                 "from musictagger.config import Config, save_config\n"
-                f"c = Config(); c.library.roots = [{str(empty)!r}]; save_config(c)",
+                "from musictagger.journal import Journal\n"
+                f"c = Config(); c.library.roots = [{str(empty)!r}]; save_config(c)\n"
+                "with Journal() as journal: journal.runs()  # a journal exists, as after any write",
             ],
             env=env,
             check=True,

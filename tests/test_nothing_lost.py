@@ -434,6 +434,35 @@ def test_the_desktop_app_recovers_a_killed_run_at_start(tmp_path: Path, app_home
         assert journal.runs()[0].status == "interrupted"
 
 
+_START_PEEK = """
+import sys
+from musictagger import session
+report = session.start()
+print("journal imported" if "musictagger.journal" in sys.modules else "journal not imported", report.recovered_runs)
+"""
+
+
+def test_start_peeks_at_the_journal_and_recovers_only_when_a_run_needs_it(tmp_path: Path, app_home: Path) -> None:
+    """Every start checks the journal; a clean one is answered without loading the journal and the
+    tag formats (the window waits for this), a killed run still gets the full recovery."""
+    (path,) = library(tmp_path / "lib", 1)
+    env = {**os.environ, "HOME": str(tmp_path)}
+
+    def start() -> str:
+        out = subprocess.run([sys.executable, "-c", _START_PEEK], env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr[-2000:]
+        return out.stdout.strip()
+
+    assert start() == "journal not imported []"  # no journal yet
+    assert run_cli(["set-genres", str(path), "--genres", "Pop"]).returncode == 0
+    assert start() == "journal not imported []"  # a journal of finished runs
+    killed = run_cli(["set-genres", str(path), "--genres", "Jazz"], {"kind": "kill", "point": "write.written"})
+    assert killed.returncode == -signal.SIGKILL
+    assert start() == "journal imported [2]"  # the killed run is settled
+    assert start() == "journal not imported []"
+    assert sorted(p.name for p in (tmp_path / "lib").iterdir()) == ["000.flac"]
+
+
 def test_tags_never_sends_escape_codes_or_nuls_to_the_terminal(tmp_path: Path, app_home: Path, capsys) -> None:
     path = make_track(tmp_path / "a.flac", "flac", title="\x1b[2J\x1b]0;pwned\x07Title\x00end")
     code, out, _err = cli(capsys, "tags", path)
