@@ -73,6 +73,19 @@ def test_nothing_above_threshold_lists_best_guesses_unticked():
     assert review.toggle("Jazz") and review.labels() == ["Jazz"]
 
 
+def test_best_guesses_hear_the_library_and_the_artist_prior_too():
+    """A genre only the user's library packs and the artist prior lean towards is a best guess too."""
+    result = _result()
+    result.library_scores = {"sludge-metal": 0.45, "jazz": 0.1}
+    result.artist_scores = {"sludge-metal": 0.35}
+    guesses = best_guesses(result, names={"jazz": "Jazz", "doom-metal": "Doom Metal", "sludge-metal": "Sludge Metal"})
+    assert [(g.name, round(g.confidence, 3)) for g in guesses][:2] == [("Sludge Metal", 0.4), ("Doom Metal", 0.3)]
+    sludge = guesses[0]
+    assert (sludge.cover, sludge.audio, sludge.library, sludge.artist) == (None, None, 0.45, 0.35)
+    jazz = next(g for g in guesses if g.name == "Jazz")
+    assert jazz.library == 0.1 and jazz.confidence < 0.2  # the library's doubt pulls it down
+
+
 def test_reviews_round_trip_through_the_library_index(tmp_path: Path):
     from musictagger.library import Index
 

@@ -97,17 +97,19 @@ def best_guesses(
 ) -> list[Suggestion]:
     """The labels the models leaned towards without reaching a threshold, best first.
 
-    The score is the mean of the sources that scored the label (the fused confidence also weighs
+    The score is the mean of the sources that scored the label — cover, audio, the packs learnt from
+    the library, the artist prior (the fused confidence also weighs
     each pack by its validation quality, which the result does not keep). Display names come from
     ``names`` or the taxonomy (parsing it costs tens of milliseconds the first time: call this in
     a worker, not in a GUI thread).
     """
     listed = {s.label for s in result.suggestions}
+    sources = (result.cover_scores, result.audio_scores, result.library_scores, result.artist_scores)
     scored = []
-    for label in (set(result.cover_scores) | set(result.audio_scores)) - listed:
-        cover, audio = result.cover_scores.get(label), result.audio_scores.get(label)
-        values = [v for v in (cover, audio) if v is not None]
-        scored.append((sum(values) / len(values), label, cover, audio))
+    for label in set().union(*sources) - listed:
+        values = [scores.get(label) for scores in sources]
+        known = [v for v in values if v is not None]
+        scored.append((sum(known) / len(known), label, values))
     scored.sort(key=lambda t: (-t[0], t[1]))
     scored = scored[: max(0, n)]
     if not scored:
@@ -116,10 +118,12 @@ def best_guesses(
         from musictagger.taxonomy import Taxonomy
 
         tax = Taxonomy.default()
-        names = {label: tax.name(label) if label in tax else label for _, label, _, _ in scored}
+        names = {label: tax.name(label) if label in tax else label for _, label, _ in scored}
     return [
-        Suggestion(label=label, name=names.get(label, label), confidence=p, cover=cover, audio=audio)
-        for p, label, cover, audio in scored
+        Suggestion(
+            label=label, name=names.get(label, label), confidence=p, cover=cover, audio=audio, library=lib, artist=art
+        )
+        for p, label, (cover, audio, lib, art) in scored
     ]
 
 
