@@ -95,7 +95,7 @@ def test_reviews_round_trip_through_the_library_index(tmp_path: Path):
     review.status = Status.APPLIED
     db = tmp_path / "index.sqlite"
     with Index(db) as index:
-        assert index.user_version == 2
+        assert index.user_version >= 2  # the reviews table is migration 2
         ReviewStore(index).save([review])
     with Index(db) as index:
         loaded = ReviewStore(index).load(["k", "other"], ReviewPolicy(0.5))

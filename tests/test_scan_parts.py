@@ -215,16 +215,51 @@ def test_index_migration_hook_adds_a_table_and_keeps_rows(tmp_path, monkeypatch)
         idx.put_files([record("/a/1.flac")])
         v1 = idx.user_version
 
-    def add_cache(conn: sqlite3.Connection) -> None:
-        conn.execute("CREATE TABLE model_cache (key TEXT PRIMARY KEY, value BLOB)")
+    def add_table(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE later_table (key TEXT PRIMARY KEY, value BLOB)")
 
-    monkeypatch.setattr(index_module, "MIGRATIONS", [*index_module.MIGRATIONS, add_cache])
+    monkeypatch.setattr(index_module, "MIGRATIONS", [*index_module.MIGRATIONS, add_table])
     with Index(db) as idx:
         assert idx.user_version == v1 + 1
-        idx.conn.execute("INSERT INTO model_cache VALUES ('k', x'00')")
+        idx.conn.execute("INSERT INTO later_table VALUES ('k', x'00')")
         assert idx.count_files() == 1
     with Index(db) as idx:  # not applied twice
-        assert idx.conn.execute("SELECT COUNT(*) FROM model_cache").fetchone()[0] == 1
+        assert idx.conn.execute("SELECT COUNT(*) FROM later_table").fetchone()[0] == 1
+
+
+def test_model_cache_and_watch_tables_made_outside_the_migrations_are_adopted(tmp_path, monkeypatch):
+    """An index from before migration 3: schema 2, the model cache (without its embedding column)
+    and the watch tables created by their stores. Opening it keeps their rows and adds the column."""
+    from musictagger.pipeline.cache import ResultCache
+    from musictagger.watch.state import WatchState
+
+    db = tmp_path / "old.db"
+    with monkeypatch.context() as m:
+        m.setattr(index_module, "MIGRATIONS", index_module.MIGRATIONS[:2])
+        with Index(db) as idx:
+            idx.put_files([record("/a/1.flac")])
+    conn = sqlite3.connect(db)
+    conn.executescript(
+        "CREATE TABLE model_cache (input_key TEXT NOT NULL, pack_key TEXT NOT NULL, probs BLOB NOT NULL,"
+        " PRIMARY KEY (input_key, pack_key)) WITHOUT ROWID;"
+        "CREATE TABLE watch_done (signature TEXT PRIMARY KEY, folder TEXT NOT NULL, processed_at REAL NOT NULL,"
+        " run_id INTEGER) WITHOUT ROWID;"
+        "INSERT INTO model_cache VALUES ('track:/a/1.flac|1|2', 'p@1#x', x'0000803f');"
+        "INSERT INTO watch_done VALUES ('sig', '/a', 1.0, NULL);"
+        "PRAGMA user_version = 2;"
+    )
+    conn.close()
+    cache = ResultCache(db)
+    assert cache.get("track:/a/1.flac|1|2", "p@1#x", 1) == [1.0]
+    state = WatchState(db)
+    assert state.is_done("sig") and not state.root_known("/a")
+    with Index(db) as idx:
+        assert idx.user_version == len(index_module.MIGRATIONS) == 3
+        assert idx.count_files() == 1
+        columns = {row[1] for row in idx.conn.execute("PRAGMA table_info(model_cache)")}
+        assert "embedding" in columns
+        tables = {row[0] for row in idx.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"files", "reviews", "model_cache", "watch_done", "watch_roots", "batch_albums", "batches"} <= tables
 
 
 def test_index_refuses_newer_or_foreign_databases(tmp_path):

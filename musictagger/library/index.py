@@ -73,9 +73,67 @@ def _v2_reviews(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v3_model_cache_and_watch_state(conn: sqlite3.Connection) -> None:
+    """Tables that earlier versions created outside the migrations (hence IF NOT EXISTS, and the
+    embedding column added where an older cache lacks it):
+
+    ``model_cache`` (:mod:`musictagger.pipeline.cache`): each pack's raw probabilities per input,
+    keyed by file identity (``'track:<path>|<size>|<mtime_ns>'``) and pack identity
+    (``'<name>@<version>#<sha256[:16]>'``): ``probs`` float32 little-endian in the pack's label order,
+    ``embedding`` float16 little-endian or NULL.
+
+    ``watch_done``, ``watch_roots``, ``batch_albums``, ``batches`` (:mod:`musictagger.watch.state`):
+    album folders the watcher processed (by content signature), folders watched before, and each
+    whole-library batch's per-album status (``done`` | ``failed``) so a killed batch resumes."""
+    statements = [
+        """CREATE TABLE IF NOT EXISTS model_cache (
+            input_key TEXT NOT NULL,
+            pack_key  TEXT NOT NULL,
+            probs     BLOB NOT NULL,
+            embedding BLOB,
+            PRIMARY KEY (input_key, pack_key)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE IF NOT EXISTS watch_done (
+            signature TEXT PRIMARY KEY,
+            folder TEXT NOT NULL,
+            processed_at REAL NOT NULL,
+            run_id INTEGER
+        ) WITHOUT ROWID""",
+        """CREATE TABLE IF NOT EXISTS watch_roots (
+            root TEXT PRIMARY KEY,
+            first_watched REAL NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE IF NOT EXISTS batch_albums (
+            batch_id TEXT NOT NULL,
+            album_key TEXT NOT NULL,
+            status TEXT NOT NULL,
+            run_id INTEGER,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (batch_id, album_key)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE IF NOT EXISTS batches (
+            batch_id TEXT PRIMARY KEY,
+            roots TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            finished_at REAL
+        ) WITHOUT ROWID""",
+    ]
+    for statement in statements:  # one by one: executescript would commit the migration's transaction
+        conn.execute(statement)
+    if "embedding" not in {row[1] for row in conn.execute("PRAGMA table_info(model_cache)")}:
+        conn.execute("ALTER TABLE model_cache ADD COLUMN embedding BLOB")
+
+
 # Step i (0-based) brings the schema from user_version i to i + 1; the schema version is
 # len(MIGRATIONS).
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_files, _v2_reviews]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_files, _v2_reviews, _v3_model_cache_and_watch_state]
+
+
+def ensure_schema(db_path: Path) -> None:
+    """Bring the index at ``db_path`` to the current schema (for stores that keep their own
+    connection to it: the model cache, the watch state)."""
+    Index(db_path).close()
+
 
 # TrackTags fields kept in the JSON column (see _v1_files).
 _EMPTY: tuple[Any, ...] = (None, "", [], {})

@@ -18,15 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS model_cache (
-    input_key TEXT NOT NULL,      -- 'track:<path>|<size>|<mtime_ns>' or 'cover:<path>|<size>|<mtime_ns>'
-    pack_key  TEXT NOT NULL,      -- '<name>@<version>#<sha256[:16]>'
-    probs     BLOB NOT NULL,      -- float32 little-endian, the pack's label order
-    embedding BLOB,               -- float16 little-endian, or NULL (packs without one)
-    PRIMARY KEY (input_key, pack_key)
-) WITHOUT ROWID;
-"""
+from musictagger.library.index import ensure_schema
 
 
 def file_key(kind: str, path: str | os.PathLike[str]) -> str | None:
@@ -44,16 +36,12 @@ class ResultCache:
             from musictagger.paths import app_dirs
 
             db_path = app_dirs().ensure().index_db
-        db_path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_schema(db_path)  # the model_cache table is one of the index's migrations
         self._conn = sqlite3.connect(str(db_path), timeout=30, check_same_thread=False)
         self._lock = threading.Lock()
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(SCHEMA)
-            columns = {r[1] for r in self._conn.execute("PRAGMA table_info(model_cache)")}
-            if "embedding" not in columns:  # a cache made before embeddings were kept
-                self._conn.execute("ALTER TABLE model_cache ADD COLUMN embedding BLOB")
 
     def get(self, input_key: str, pack_key: str, n_labels: int) -> list[float] | None:
         return self.get_entry(input_key, pack_key, n_labels)[0]

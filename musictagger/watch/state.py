@@ -22,32 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS watch_done (
-    signature TEXT PRIMARY KEY,
-    folder TEXT NOT NULL,
-    processed_at REAL NOT NULL,
-    run_id INTEGER
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS watch_roots (
-    root TEXT PRIMARY KEY,
-    first_watched REAL NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS batch_albums (
-    batch_id TEXT NOT NULL,
-    album_key TEXT NOT NULL,
-    status TEXT NOT NULL,          -- done | failed
-    run_id INTEGER,
-    updated_at REAL NOT NULL,
-    PRIMARY KEY (batch_id, album_key)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS batches (
-    batch_id TEXT PRIMARY KEY,
-    roots TEXT NOT NULL,
-    started_at REAL NOT NULL,
-    finished_at REAL
-) WITHOUT ROWID;
-"""
+from musictagger.library.index import ensure_schema
 
 
 def is_our_temp(name: str) -> bool:
@@ -83,11 +58,11 @@ class WatchState:
             from musictagger.paths import app_dirs
 
             db_path = app_dirs().ensure().index_db
+        ensure_schema(db_path)  # the tables are one of the index's migrations
         self._conn = sqlite3.connect(str(db_path), timeout=30, check_same_thread=False)
         self._lock = threading.Lock()
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.executescript(SCHEMA)
 
     # -- watcher --------------------------------------------------------------------------
     def is_done(self, signature: str) -> bool:
