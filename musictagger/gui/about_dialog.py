@@ -10,7 +10,7 @@ from PySide6.QtCore import qVersion
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 import musictagger
-from musictagger.gui.engine import EngineInfo
+from musictagger.gui.models_loader import EngineInfo
 
 
 def version_lines(info: EngineInfo | None) -> list[str]:

@@ -17,9 +17,9 @@ from PySide6.QtCore import QObject, Signal
 
 from musictagger.config import Config, save_config
 from musictagger.gui.album_model import AlbumEntry, AlbumTableModel
-from musictagger.gui.batch import BatchPlan, BatchPrepareTask, BatchTask
-from musictagger.gui.engine import Engine, EngineInfo
 from musictagger.gui.errors_panel import ErrorItem
+from musictagger.gui.models_loader import Engine, EngineInfo
+from musictagger.gui.retag import RetagPlan, RetagPrepareTask, RetagTask
 from musictagger.gui.saver import ReviewSaver
 from musictagger.gui.tasks import (
     ApplyPlan,
@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from musictagger.journal import RunResult
     from musictagger.library import Album, Track
     from musictagger.pipeline.review import AlbumReview
-    from musictagger.watch.batch import BatchSummary
+    from musictagger.watch.retag import BatchSummary
     from musictagger.watch.service import AlbumEvent
 
 
@@ -75,7 +75,7 @@ class LibraryController(QObject):
     busy_changed = Signal(bool)
     watch_changed = Signal(object)  # list[str]: the folders now watched; None: not watching
     watch_event = Signal(object)  # AlbumEvent, as the watcher reports it (for the notification)
-    batch_ready = Signal(object)  # BatchPlan to confirm
+    batch_ready = Signal(object)  # RetagPlan to confirm
     batch_finished = Signal(object)  # BatchSummary
 
     def __init__(self, config: Config, *, thumbs: ThumbnailCache | None = None, parent: QObject | None = None) -> None:
@@ -532,27 +532,27 @@ class LibraryController(QObject):
     # ------------------------------------------------------------------ tagging the whole library
     def prepare_batch(self) -> bool:
         """Load the models and work out the batch (resuming?) in the background; :attr:`batch_ready` follows."""
-        if self.is_running(BatchPrepareTask) or self.is_running(BatchTask):
+        if self.is_running(RetagPrepareTask) or self.is_running(RetagTask):
             return False
         albums = [e.album for e in self.model.entries]
         if not albums or not self.roots:
             self.message.emit("Nothing to tag: add a music folder first")
             return False
         reviews = {e.key: e.review.copy() for e in self.model.entries if e.review.has_decisions}
-        task = BatchPrepareTask(self.engine, albums, self.roots, self.config, reviews)
+        task = RetagPrepareTask(self.engine, albums, self.roots, self.config, reviews)
         task.signals.info.connect(self._on_engine_info)
         task.signals.finished.connect(self._on_batch_prepared)
         self._start(task)
         return True
 
-    def _on_batch_prepared(self, plan: BatchPlan) -> None:
+    def _on_batch_prepared(self, plan: RetagPlan) -> None:
         self.batch_ready.emit(plan)
 
-    def run_batch(self, plan: BatchPlan) -> bool:
+    def run_batch(self, plan: RetagPlan) -> bool:
         """Tag every album of ``plan`` (confirmed by the user); False if a batch is already running."""
-        if self.is_running(BatchTask):
+        if self.is_running(RetagTask):
             return False
-        task = BatchTask(self.engine, plan)
+        task = RetagTask(self.engine, plan)
         task.signals.finished.connect(self._on_batch_done)
         self._start(task)
         return True

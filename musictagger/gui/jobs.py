@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from musictagger.pipeline.review import AlbumReview, ReviewPolicy
     from musictagger.pipeline.types import AlbumSuggestions, PackInfo, Suggestion
     from musictagger.progress import CancelToken, ProgressCallback
-    from musictagger.watch.batch import BatchSummary
+    from musictagger.watch.retag import BatchSummary
     from musictagger.watch.service import AlbumEvent
 
 #: Albums per chunk of a scan sent back to the window.
@@ -235,7 +235,7 @@ def thumbnail(album: Album, size: int, cache_dir: str) -> tuple[int, int, bytes]
 
     from musictagger.errors import MusictaggerError
     from musictagger.library import load_cover
-    from musictagger.pipeline.engine import cover_identity
+    from musictagger.pipeline.suggester import cover_identity
 
     if album.cover_source == "none":
         return None
@@ -294,7 +294,7 @@ def load_models(config: Config, *, worker: Any) -> LoadedModels:
     from musictagger.errors import PackError
     from musictagger.pipeline import select_packs
     from musictagger.pipeline.cache import ResultCache
-    from musictagger.pipeline.engine import Suggester
+    from musictagger.pipeline.suggester import Suggester
 
     packs = select_packs(config.inference.packs)
     suggester = Suggester(packs, config, cache=ResultCache())
@@ -352,10 +352,10 @@ def batch(
     progress: ProgressCallback,
     cancel: CancelToken,
 ) -> BatchSummary:
-    """The whole-library batch (:func:`~musictagger.watch.batch.run_batch`) with the loaded models."""
+    """The whole-library batch (:func:`~musictagger.watch.retag.run_batch`) with the loaded models."""
     from musictagger.journal import Journal
     from musictagger.watch import WatchState
-    from musictagger.watch.batch import run_batch
+    from musictagger.watch.retag import run_batch
 
     suggester = _suggester(worker)
     with worker.models_lock, Journal() as journal:

@@ -31,7 +31,7 @@ from musictagger.progress import Cancelled, CancelToken, Progress
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config, TagsConfig
     from musictagger.gui.album_model import PreparedAlbums
-    from musictagger.gui.engine import Engine
+    from musictagger.gui.models_loader import Engine
     from musictagger.gui.worker import CoreProcess
     from musictagger.journal import FileChange, RunResult
     from musictagger.library import Album, ScanResult

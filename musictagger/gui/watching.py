@@ -30,7 +30,7 @@ from musictagger.progress import Cancelled, CancelToken, Progress
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config
-    from musictagger.gui.engine import Engine
+    from musictagger.gui.models_loader import Engine
     from musictagger.watch.watcher import FolderWatcher
 
 log = logging.getLogger(__name__)

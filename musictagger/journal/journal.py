@@ -37,16 +37,7 @@ from typing import Any
 from musictagger import faults
 from musictagger.config import TagsConfig
 from musictagger.errors import FileError, JournalError, TagWriteError
-from musictagger.journal import model as m
-from musictagger.journal.model import (
-    FileChange,
-    FileIdentity,
-    FileOutcome,
-    JournalEntry,
-    Recovery,
-    RunInfo,
-    RunResult,
-)
+from musictagger.journal import types as m
 from musictagger.journal.safewrite import (
     FileChangedError,
     check_writable,
@@ -56,10 +47,19 @@ from musictagger.journal.safewrite import (
     temp_path_for,
 )
 from musictagger.journal.store import connect
+from musictagger.journal.types import (
+    FileChange,
+    FileIdentity,
+    FileOutcome,
+    JournalEntry,
+    Recovery,
+    RunInfo,
+    RunResult,
+)
 from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
 from musictagger.tags import read_fields
 from musictagger.tags.id3 import target_version
-from musictagger.tags.model import ID3V2
+from musictagger.tags.types import ID3V2
 
 # A file that changes under us this many times in a row is reported instead of retried forever.
 _MAX_ATTEMPTS = 3

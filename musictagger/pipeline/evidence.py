@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from musictagger.library.model import artist_key
+from musictagger.library.types import artist_key
 
 PROJECTED = 256
 #: Pseudo-albums of the library's base rate mixed into an artist's own share (few albums, less say).

@@ -8,7 +8,7 @@ styles and our own fields, :mod:`musictagger.tags.genres` for splitting and plan
 from musictagger.tags.detect import AUDIO_EXTENSIONS, SUPPORTED_FORMATS, detect_format
 from musictagger.tags.genres import plan_genres, split_genres
 from musictagger.tags.io import read_fields, read_tags, write_fields
-from musictagger.tags.model import Picture, TrackTags
+from musictagger.tags.types import Picture, TrackTags
 
 __all__ = [
     "AUDIO_EXTENSIONS",

@@ -1,12 +1,12 @@
-"""Tagging the whole library in one resumable batch (the core's :func:`~musictagger.watch.batch.run_batch`).
+"""Tagging the whole library in one resumable batch (the core's :func:`~musictagger.watch.retag.run_batch`).
 
 Every album gets the models' suggestions as they stand (at the configured minimum confidence),
 except that the decisions made in the review are honoured — rejected tags are not written, tags
 accepted or added by hand are — exactly as ``musictagger apply ROOT --write`` does, and with the
 same batch identity: a batch stopped in the app can be resumed from the command line and back.
 
-Two tasks: :class:`BatchPrepareTask` loads the models and works out whether an interrupted batch
-with the same roots and settings exists (for the confirmation), then :class:`BatchTask` runs it.
+Two tasks: :class:`RetagPrepareTask` loads the models and works out whether an interrupted batch
+with the same roots and settings exists (for the confirmation), then :class:`RetagTask` runs it.
 """
 
 from __future__ import annotations
@@ -23,19 +23,19 @@ from musictagger.progress import Progress
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config
-    from musictagger.gui.engine import Engine
+    from musictagger.gui.models_loader import Engine
     from musictagger.library import Album
     from musictagger.pipeline.review import AlbumReview
     from musictagger.pipeline.types import PackInfo
-    from musictagger.watch.batch import BatchSummary
+    from musictagger.watch.retag import BatchSummary
 
 #: The progress stage the status bar names "Tagging library" (run_batch reports the engine's "suggest").
 BATCH_STAGE = "batch"
 
 
 @dataclass(frozen=True)
-class BatchPlan:
-    """What the confirmation shows and :class:`BatchTask` runs: the settings are a snapshot, so
+class RetagPlan:
+    """What the confirmation shows and :class:`RetagTask` runs: the settings are a snapshot, so
     the batch written is the one the user confirmed (and its id the one checked for resuming)."""
 
     albums: tuple[Album, ...]
@@ -63,7 +63,7 @@ def unfinished_batch(batch_id: str, db_path: Path | None = None) -> bool:
         state.close()
 
 
-class BatchPrepareTask(Task):
+class RetagPrepareTask(Task):
     """Loads the models (their names and versions are part of the batch id) and builds the plan."""
 
     title = "Preparing"
@@ -83,9 +83,9 @@ class BatchPrepareTask(Task):
         self.config = copy.deepcopy(config)
         self.reviews = dict(reviews or {})
 
-    def execute(self) -> BatchPlan:
+    def execute(self) -> RetagPlan:
         from musictagger.watch import WatchState
-        from musictagger.watch.batch import batch_id_for
+        from musictagger.watch.retag import batch_id_for
 
         self.report(Progress("load", 0, None, "loading models"))
         suggester = self.engine.get(self.cancel_token)
@@ -101,17 +101,17 @@ class BatchPrepareTask(Task):
                 done = sum(1 for k, s in state.album_status(bid).items() if s == "done" and k in keys)
             finally:
                 state.close()
-        return BatchPlan(self.albums, self.roots, self.config, packs, bid, resuming, done, self.reviews)
+        return RetagPlan(self.albums, self.roots, self.config, packs, bid, resuming, done, self.reviews)
 
 
-class BatchTask(Task):
+class RetagTask(Task):
     """Runs the batch in the core process: suggestions stream album by album into one journaled,
     undoable run."""
 
     title = "Tagging library"
     writes = True
 
-    def __init__(self, engine: Engine, plan: BatchPlan) -> None:
+    def __init__(self, engine: Engine, plan: RetagPlan) -> None:
         super().__init__()
         self.engine = engine
         self.plan = plan

@@ -1,6 +1,6 @@
 """CLI commands for training: ``train``, ``evaluate``, ``learn``.
 
-Wired into :mod:`musictagger.cli` by ``training_cli.add_parsers(sub)``. Like every command, they
+Registered by :func:`musictagger.cli.build_parser` like every command module. Like every command, they
 print for a person by default and a stable JSON object with ``--json``.
 """
 
