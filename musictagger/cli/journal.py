@@ -6,6 +6,7 @@ import argparse
 
 from musictagger.cli import EXIT_FILES_FAILED, EXIT_OK, emit_json, shown
 from musictagger.cli.common import config_from_args, non_negative_int, print_error_summary, progress_bar
+from musictagger.session import open_session
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -21,10 +22,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from musictagger.journal import Journal
-
-    with Journal() as journal:
-        runs = journal.runs(limit=args.limit)
+    with open_session() as session:
+        runs = session.journal.runs(limit=args.limit)
     if args.json:
         emit_json(
             {
@@ -52,11 +51,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
-    from musictagger.journal import Journal
-
     cfg = config_from_args(args)
-    with Journal() as journal, progress_bar(args) as bar:
-        result = journal.undo(args.run_id, config=cfg.tags, progress=bar)
+    with open_session(cfg) as session, progress_bar(args) as bar:
+        result = session.journal.undo(args.run_id, config=cfg.tags, progress=bar)
     errors = [o.problem for o in result.outcomes if o.problem is not None]
     if args.json:
         emit_json(
@@ -84,7 +81,5 @@ def journal_undone_run(undo_run_id: int | None, asked: int | None) -> int | None
     """The run an undo run reverted (what was asked, or what "the last run" resolved to)."""
     if asked is not None or undo_run_id is None:
         return asked
-    from musictagger.journal import Journal
-
-    with Journal() as journal:
-        return journal.run(undo_run_id).undoes_run
+    with open_session() as session:
+        return session.journal.run(undo_run_id).undoes_run

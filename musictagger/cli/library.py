@@ -15,6 +15,7 @@ from musictagger.cli.common import (
     progress_bar,
     split_genre_arg,
 )
+from musictagger.session import open_session
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -47,11 +48,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 # ---------------------------------------------------------------- scan
 def cmd_scan(args: argparse.Namespace) -> int:
-    from musictagger.library import Index, album_to_json, scan
+    from musictagger.library import album_to_json, scan
 
-    cfg = config_from_args(args)
-    with Index() as index, progress_bar(args) as bar:
-        result = scan(args.roots, index=index, config=cfg, progress=bar)
+    with open_session(config_from_args(args)) as session, progress_bar(args) as bar:
+        result = scan(args.roots, index=session.index, config=session.config, progress=bar)
     errors, warnings = result.errors, result.warnings
     if args.json:
         emit_json(
@@ -138,7 +138,7 @@ def cmd_set_genres(args: argparse.Namespace) -> int:
     import os
 
     from musictagger.config import validate
-    from musictagger.journal import FileChange, GenreEdit, Journal
+    from musictagger.journal import FileChange, GenreEdit
 
     cfg = config_from_args(args)
     t = cfg.tags
@@ -156,8 +156,8 @@ def cmd_set_genres(args: argparse.Namespace) -> int:
     # can go stale): a genre another program adds meanwhile is kept.
     edit = GenreEdit(t.field, tuple(genres), t.mode, t.max_genres)
     changes = [FileChange(os.path.abspath(path), edit=edit) for path in args.files]
-    with Journal() as journal, progress_bar(args) as bar:
-        result = journal.apply(
+    with open_session(cfg) as session, progress_bar(args) as bar:
+        result = session.journal.apply(
             changes,
             kind="set-genres",
             config=t,

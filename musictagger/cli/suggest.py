@@ -17,6 +17,7 @@ from musictagger.cli.common import (
     print_error_summary,
     progress_bar,
 )
+from musictagger.session import Session, open_session
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -49,13 +50,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_apply)
 
 
-def _prepare(args: argparse.Namespace):
-    from musictagger.library import Index, scan
-    from musictagger.pipeline import select_packs
-    from musictagger.pipeline.cache import ResultCache
-    from musictagger.pipeline.suggester import Suggester
+def _prepare(args: argparse.Namespace, session: Session):
+    """The run's config (flags over the config file), the scanned roots and the suggester."""
+    from musictagger.library import scan
 
-    cfg = config_from_args(args)
+    cfg = session.config
     inf = cfg.inference
     if args.min_confidence is not None:
         inf.min_confidence = args.min_confidence
@@ -67,12 +66,17 @@ def _prepare(args: argparse.Namespace):
         if getattr(args, key, None) is not None:
             setattr(cfg.tags, key, getattr(args, key))
     problems: list[str] = []
-    packs = select_packs(inf.packs, args.models.split(",") if args.models else None, problems=problems)
+    suggester = session.suggester(
+        models=args.models.split(",") if args.models else None,
+        device=args.device,
+        use_cache=not args.no_cache,
+        problems=problems,
+    )
     for problem in problems:
         err(f"model pack not used: {problem}")
     args.pack_problems = problems
-    with Index() as index, progress_bar(args) as bar:
-        scanned = scan(args.roots, index=index, config=cfg, progress=bar)
+    with progress_bar(args) as bar:
+        scanned = scan(args.roots, index=session.index, config=cfg, progress=bar)
     if args.command == "suggest":  # pictures in folders without audio are judged on their own
         from musictagger.library import cover_only_albums
 
@@ -81,8 +85,6 @@ def _prepare(args: argparse.Namespace):
             os.path.dirname(a.cover_path) for a in scanned.albums if a.cover_path
         }
         scanned.albums.extend(cover_only_albums(args.roots, used))
-    cache = None if args.no_cache else ResultCache()
-    suggester = Suggester(packs, cfg, device=args.device, cache=cache)
     return cfg, scanned, suggester
 
 
@@ -135,8 +137,9 @@ def _explain(s) -> str:
 
 
 def cmd_suggest(args: argparse.Namespace) -> int:
-    cfg, scanned, suggester = _prepare(args)
-    results = _run(args, suggester, scanned.albums)
+    with open_session(config_from_args(args)) as session:
+        cfg, scanned, suggester = _prepare(args, session)
+        results = _run(args, suggester, scanned.albums)
     errors = scanned.errors + [e for r in results for e in r.errors]
     if args.json:
         emit_json(
@@ -170,42 +173,42 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
     Both honour the review made in the desktop app (the library index's reviews): tags the user
     rejected are not written, tags accepted or added by hand are, whatever their confidence."""
-    from musictagger.journal import Journal
-    from musictagger.library import Index
     from musictagger.pipeline.apply import review_changes
     from musictagger.pipeline.review import ReviewPolicy, ReviewStore, review_for
     from musictagger.watch.retag import run_batch
-    from musictagger.watch.state import WatchState
 
-    cfg, scanned, suggester = _prepare(args)
-    t = cfg.tags
-    policy = ReviewPolicy.from_config(cfg)
-    with Index() as index:
-        reviews = ReviewStore(index).load([a.key for a in scanned.albums], policy)
-    errors = list(scanned.errors)
-    by_key = {a.key: a for a in scanned.albums}
-    summary = None
-    with Journal() as journal, progress_bar(args) as bar:
-        if args.write:
-            state = WatchState()
-            try:
+    with open_session(config_from_args(args)) as session:
+        cfg, scanned, suggester = _prepare(args, session)
+        t = cfg.tags
+        policy = ReviewPolicy.from_config(cfg)
+        reviews = ReviewStore(session.index).load([a.key for a in scanned.albums], policy)
+        errors = list(scanned.errors)
+        by_key = {a.key: a for a in scanned.albums}
+        summary = None
+        with progress_bar(args) as bar:
+            if args.write:
                 summary = run_batch(
-                    scanned.albums, args.roots, suggester, journal, state, cfg, progress=bar, reviews=reviews
+                    scanned.albums,
+                    args.roots,
+                    suggester,
+                    session.journal,
+                    session.watch_state,
+                    cfg,
+                    progress=bar,
+                    reviews=reviews,
                 )
-            finally:
-                state.close()
-            result = summary.run
-            errors += summary.errors
-        else:
+                result = summary.run
+                errors += summary.errors
+            else:
 
-            def changes():
-                for r in suggester.run(scanned.albums, progress=bar):
-                    errors.extend(r.errors)
-                    review = review_for(r, policy, suggester.pack_infos, reviews.get(r.key))
-                    yield from review_changes(by_key[r.key], review, t)
+                def changes():
+                    for r in suggester.run(scanned.albums, progress=bar):
+                        errors.extend(r.errors)
+                        review = review_for(r, policy, suggester.pack_infos, reviews.get(r.key))
+                        yield from review_changes(by_key[r.key], review, t)
 
-            result = journal.apply(changes(), kind="apply", config=t, dry_run=True)
-            errors += [o.problem for o in result.outcomes if o.problem is not None]
+                result = session.journal.apply(changes(), kind="apply", config=t, dry_run=True)
+                errors += [o.problem for o in result.outcomes if o.problem is not None]
     if args.json:
         emit_json(
             {

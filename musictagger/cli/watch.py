@@ -7,6 +7,7 @@ from pathlib import Path
 
 from musictagger.cli import EXIT_OK
 from musictagger.cli.common import config_from_args, fraction, seconds
+from musictagger.session import open_session
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -30,47 +31,34 @@ def cmd_watch(args: argparse.Namespace) -> int:
     import datetime
     import threading
 
-    from musictagger.journal import Journal
-    from musictagger.library import Index
-    from musictagger.pipeline import select_packs
-    from musictagger.pipeline.cache import ResultCache
-    from musictagger.pipeline.suggester import Suggester
-    from musictagger.watch import FolderWatcher, WatchState
-    from musictagger.watch.service import AlbumProcessor
+    from musictagger.watch import FolderWatcher
 
     cfg = config_from_args(args)
     w = cfg.watch
     quiet = args.quiet_seconds if args.quiet_seconds is not None else w.quiet_seconds
     min_conf = args.min_confidence if args.min_confidence is not None else w.auto_apply_min_confidence
     auto = args.auto_apply or w.auto_apply
-    packs = select_packs(cfg.inference.packs, args.models.split(",") if args.models else None)
-    suggester = Suggester(packs, cfg, device=args.device, cache=ResultCache())
 
     def say(line: str) -> None:
         print(f"{datetime.datetime.now():%H:%M:%S} {line}", flush=True)
 
-    with Index() as index, Journal() as journal:
-        state = WatchState()
-        processor = AlbumProcessor(
-            cfg,
-            suggester,
-            index,
-            journal,
-            state,
-            auto_apply=auto,
-            min_confidence=min_conf,
-            notify=lambda event: say(event.describe()),
+    with open_session(cfg) as session:
+        suggester = session.suggester(models=args.models.split(",") if args.models else None, device=args.device)
+        processor = session.album_processor(
+            suggester, auto_apply=auto, min_confidence=min_conf, notify=lambda event: say(event.describe())
         )
         mode = f"auto-apply at ≥ {min_conf:.2f}" if auto else "suggest only"
         say(f"watching {', '.join(map(str, args.roots))} ({mode}, quiet {quiet:g} s); Ctrl+C stops")
         watcher = FolderWatcher(
-            args.roots, processor, state=state, quiet_seconds=quiet, process_existing=args.process_existing
+            args.roots,
+            processor,
+            state=session.watch_state,
+            quiet_seconds=quiet,
+            process_existing=args.process_existing,
         )
         try:
             with watcher:
                 threading.Event().wait()
         except KeyboardInterrupt:
             say("stopped")
-        finally:
-            state.close()
     return EXIT_OK

@@ -15,7 +15,6 @@ import copy
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from musictagger.gui.tasks import Task
@@ -52,17 +51,6 @@ class RetagPlan:
         return ", ".join(f"{p.name} {p.version}" for p in self.packs) or "no packs"
 
 
-def unfinished_batch(batch_id: str, db_path: Path | None = None) -> bool:
-    """Whether a batch with this id was interrupted (the next run of it resumes)."""
-    from musictagger.watch.state import WatchState
-
-    state = WatchState(db_path)
-    try:
-        return state.is_unfinished(batch_id)
-    finally:
-        state.close()
-
-
 class RetagPrepareTask(Task):
     """Loads the models (their names and versions are part of the batch id) and builds the plan."""
 
@@ -84,7 +72,7 @@ class RetagPrepareTask(Task):
         self.reviews = dict(reviews or {})
 
     def execute(self) -> RetagPlan:
-        from musictagger.watch import WatchState
+        from musictagger.session import open_session
         from musictagger.watch.retag import batch_id_for
 
         self.report(Progress("load", 0, None, "loading models"))
@@ -92,15 +80,13 @@ class RetagPrepareTask(Task):
         self.signals.info.emit(self.engine.info)
         packs = tuple(suggester.pack_infos)
         bid = batch_id_for(self.roots, self.config, [f"{p.name}@{p.version}" for p in packs])
-        resuming = unfinished_batch(bid)
         done = 0
-        if resuming:
-            state = WatchState()
-            try:
+        with open_session(self.config) as session:
+            state = session.watch_state
+            resuming = state.is_unfinished(bid)  # an interrupted batch with this id: the next run resumes it
+            if resuming:
                 keys = {a.key for a in self.albums}
                 done = sum(1 for k, s in state.album_status(bid).items() if s == "done" and k in keys)
-            finally:
-                state.close()
         return RetagPlan(self.albums, self.roots, self.config, packs, bid, resuming, done, self.reviews)
 
 
