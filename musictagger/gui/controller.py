@@ -273,7 +273,7 @@ class LibraryController(QObject):
         if self.model.set_result(result, item.packs, item.guesses) is not None:
             self.save_review(result.key)
         if result.errors:
-            self.errors.emit([ErrorItem("suggest", path, msg) for path, msg in result.errors])
+            self.errors.emit([ErrorItem("suggest", e.path, e.message) for e in result.errors])
         self.entry_changed.emit(result.key)
 
     def _on_suggested(self, summary: SuggestSummary) -> None:
@@ -496,7 +496,7 @@ class LibraryController(QObject):
         if event.error:
             problems.append(ErrorItem("watch", event.folder, event.error))
         if event.result is not None:
-            problems += [ErrorItem("watch", path, msg) for path, msg in event.result.errors]
+            problems += [ErrorItem("watch", e.path, e.message) for e in event.result.errors]
         if event.run is not None:
             problems += [ErrorItem("watch", o.path, o.message) for o in event.run.outcomes if not o.ok]
         self.errors.emit(problems)
@@ -562,7 +562,7 @@ class LibraryController(QObject):
         if summary.run is not None:
             self._on_written(summary.run)  # the table's genres and statuses, write errors
             write_failures = {o.path for o in summary.run.outcomes if not o.ok}
-        self.errors.emit([ErrorItem("batch", path, msg) for path, msg in summary.errors if path not in write_failures])
+        self.errors.emit([ErrorItem("batch", e.path, e.message) for e in summary.errors if e.path not in write_failures])
         state = "stopped" if summary.cancelled else "done"
         run = f", run {summary.run.run_id}" if summary.run is not None and summary.run.run_id is not None else ""
         self.message.emit(

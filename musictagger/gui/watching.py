@@ -27,6 +27,7 @@ from PySide6.QtCore import QObject, Signal
 
 from musictagger.gui.tasks import Task
 from musictagger.progress import Cancelled, CancelToken, Progress
+from musictagger.session import Session
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config
@@ -82,7 +83,7 @@ class WatchSession:
         #: while the models load (before the watch is armed), never part of a first baseline.
         self.requested_at = time.time()
         self.watcher: FolderWatcher | None = None
-        self._resources: list = []  # the watch state: closed after the watcher stopped
+        self.stores = Session(config)  # the watch state, opened on start, closed after the watcher stopped
         self._life = threading.RLock()  # open() and close() never overlap (a stop while starting)
 
     # ------------------------------------------------------------------ life cycle (worker threads)
@@ -101,17 +102,19 @@ class WatchSession:
                 raise
 
     def _open_watcher(self) -> None:
-        from musictagger.watch import FolderWatcher, WatchState
+        from musictagger.watch import FolderWatcher
 
-        state = WatchState()
-        self._resources.append(state)
         w = self.config.watch
         self.watcher = FolderWatcher(
-            self.folders, self._process, state=state, quiet_seconds=w.quiet_seconds, baseline_before=self.requested_at
+            self.folders,
+            self._process,
+            state=self.stores.watch_state,
+            quiet_seconds=w.quiet_seconds,
+            baseline_before=self.requested_at,
         )
         self.watcher.start()  # also walks the folders for what changed while not watching (or starting)
-        for root, message in self.watcher.errors:  # e.g. a folder that cannot be watched
-            self.signals.failed.emit(root, message)
+        for problem in self.watcher.errors:  # e.g. a folder that cannot be watched
+            self.signals.failed.emit(problem.path, problem.message)
 
     def _process(self, folder: str) -> None:
         """The watcher's ``process``: one album, in the core process, holding the models meanwhile."""
@@ -143,12 +146,7 @@ class WatchSession:
             try:
                 if self.watcher is not None:
                     self.watcher.stop(timeout)
-                for resource in reversed(self._resources):
-                    try:
-                        resource.close()
-                    except Exception:  # noqa: BLE001 - closing must not stop the others from closing
-                        log.exception("closing %r failed", resource)
-                self._resources.clear()
+                self.stores.close()
             finally:
                 self.closed.set()
 
