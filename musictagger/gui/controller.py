@@ -562,7 +562,9 @@ class LibraryController(QObject):
         if summary.run is not None:
             self._on_written(summary.run)  # the table's genres and statuses, write errors
             write_failures = {o.path for o in summary.run.outcomes if not o.ok}
-        self.errors.emit([ErrorItem("batch", e.path, e.message) for e in summary.errors if e.path not in write_failures])
+        self.errors.emit(
+            [ErrorItem("batch", e.path, e.message) for e in summary.errors if e.path not in write_failures]
+        )
         state = "stopped" if summary.cancelled else "done"
         run = f", run {summary.run.run_id}" if summary.run is not None and summary.run.run_id is not None else ""
         self.message.emit(

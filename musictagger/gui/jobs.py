@@ -23,7 +23,7 @@ from musictagger.session import open_session
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config, TagsConfig
-    from musictagger.journal import FileChange, RunResult
+    from musictagger.journal import FileChange, RunKind, RunResult
     from musictagger.library import Album, ScanResult
     from musictagger.pipeline.review import AlbumReview, ReviewPolicy
     from musictagger.pipeline.types import AlbumSuggestions, PackInfo, Suggestion
@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Albums per chunk of a scan sent back to the window.
 SCAN_CHUNK = 200
 #: The journal's run kind for tags written from the app.
-APPLY_KIND = "gui-apply"
+APPLY_KIND: RunKind = "gui-apply"
 
 
 # ---------------------------------------------------------------------------------- values

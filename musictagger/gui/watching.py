@@ -32,12 +32,13 @@ from musictagger.session import Session
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config
     from musictagger.gui.models_loader import Engine
+    from musictagger.journal import RunKind
     from musictagger.watch.watcher import FolderWatcher
 
 log = logging.getLogger(__name__)
 
 #: The journal's run kind for tags written by the watcher's auto-apply (set by AlbumProcessor).
-WATCH_KIND = "watch"
+WATCH_KIND: RunKind = "watch"
 
 
 def watch_folders(config: Config) -> tuple[list[str], bool]:

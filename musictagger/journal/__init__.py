@@ -23,7 +23,9 @@ from musictagger.journal.types import (
     JournalEntry,
     Recovery,
     RunInfo,
+    RunKind,
     RunResult,
+    RunStatus,
 )
 
 __all__ = [
@@ -36,6 +38,8 @@ __all__ = [
     "JournalEntry",
     "Recovery",
     "RunInfo",
+    "RunKind",
+    "RunStatus",
     "RunResult",
     "check_writable",
     "file_identity",

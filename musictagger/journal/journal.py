@@ -54,6 +54,7 @@ from musictagger.journal.types import (
     JournalEntry,
     Recovery,
     RunInfo,
+    RunKind,
     RunResult,
 )
 from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
@@ -127,7 +128,7 @@ class _LazyRun:
     """A run row created on first need, so that a run that writes nothing leaves no trace."""
 
     def __init__(
-        self, journal: Journal, kind: str, meta: dict[str, Any], config: TagsConfig, undoes_run: int | None = None
+        self, journal: Journal, kind: RunKind, meta: dict[str, Any], config: TagsConfig, undoes_run: int | None = None
     ) -> None:
         self._journal, self.kind, self._meta, self._config = journal, kind, meta, config
         self._undoes_run = undoes_run
@@ -272,7 +273,7 @@ class Journal:
 
     # ----------------------------------------------------------------- recording
 
-    def _create_run(self, kind: str, meta: dict[str, Any], config: TagsConfig, undoes_run: int | None) -> int:
+    def _create_run(self, kind: RunKind, meta: dict[str, Any], config: TagsConfig, undoes_run: int | None) -> int:
         with self._tx() as db:
             cur = db.execute(
                 "INSERT INTO runs (kind, started, status, meta, undoes_run, tags_config, pid, owner)"
@@ -474,7 +475,7 @@ class Journal:
         self,
         changes: Iterable[FileChange],
         *,
-        kind: str = "set-genres",
+        kind: RunKind = "set-genres",
         config: TagsConfig | None = None,
         dry_run: bool = False,
         meta: dict[str, Any] | None = None,

@@ -21,6 +21,10 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Literal
+
+#: What became of an album in a whole-library batch.
+AlbumStatus = Literal["done", "failed"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS watch_done (
@@ -138,7 +142,7 @@ class WatchState:
             ).fetchall()
         return dict(rows)
 
-    def mark_album(self, batch_id: str, album_key: str, status: str, run_id: int | None) -> None:
+    def mark_album(self, batch_id: str, album_key: str, status: AlbumStatus, run_id: int | None) -> None:
         with self._lock, self._conn:
             self._conn.execute(
                 "INSERT OR REPLACE INTO batch_albums (batch_id, album_key, status, run_id, updated_at) VALUES (?,?,?,?,?)",
