@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from musictagger.config import Config, save_config
 from musictagger.gui.album_model import AlbumEntry, AlbumTableModel
 from musictagger.gui.errors_panel import ErrorItem
-from musictagger.gui.models_loader import Engine, EngineInfo
+from musictagger.gui.models_loader import ModelsInfo, ModelsLoader
 from musictagger.gui.retag import RetagPlan, RetagPrepareTask, RetagTask
 from musictagger.gui.saver import ReviewSaver
 from musictagger.gui.tasks import (
@@ -59,7 +59,7 @@ class LibraryController(QObject):
     progress = Signal(object)  # Progress
     message = Signal(str)  # a one-line summary when a run ends
     errors = Signal(list)  # list[ErrorItem]
-    engine_loaded = Signal(object)  # EngineInfo
+    engine_loaded = Signal(object)  # ModelsInfo
     engine_failed = Signal(str)  # why the models could not be loaded ahead of time
     genre_names = Signal(object)  # list[str]: the taxonomy's names, for completion
     scanned = Signal(object)  # ScanResult
@@ -91,7 +91,7 @@ class LibraryController(QObject):
         self.runner.busy_changed.connect(self.busy_changed)
         self.core = CoreProcess()
         self.saver = ReviewSaver(self.core, on_error=self._saver_failed.emit)
-        self.engine = Engine(config, self.core)
+        self.engine = ModelsLoader(config, self.core)
         self.watch_signals = WatchSignals(self)
         self.watch_signals.event.connect(self._on_watch_event)
         self.watch_signals.failed.connect(self._on_watch_failed)
@@ -265,7 +265,7 @@ class LibraryController(QObject):
     def _on_genre_names(self, names: list[str]) -> None:
         self.genre_names.emit(names)
 
-    def _on_engine_info(self, info: EngineInfo) -> None:
+    def _on_engine_info(self, info: ModelsInfo) -> None:
         self.engine_loaded.emit(info)
 
     def _on_suggestion(self, item: SuggestedAlbum) -> None:

@@ -22,7 +22,7 @@ from musictagger.progress import Progress
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config
-    from musictagger.gui.models_loader import Engine
+    from musictagger.gui.models_loader import ModelsLoader
     from musictagger.library import Album
     from musictagger.pipeline.review import AlbumReview
     from musictagger.pipeline.types import PackInfo
@@ -58,7 +58,7 @@ class RetagPrepareTask(Task):
 
     def __init__(
         self,
-        engine: Engine,
+        engine: ModelsLoader,
         albums: Sequence[Album],
         roots: Sequence[str],
         config: Config,
@@ -97,7 +97,7 @@ class RetagTask(Task):
     title = "Tagging library"
     writes = True
 
-    def __init__(self, engine: Engine, plan: RetagPlan) -> None:
+    def __init__(self, engine: ModelsLoader, plan: RetagPlan) -> None:
         super().__init__()
         self.engine = engine
         self.plan = plan

@@ -9,7 +9,7 @@ its own (closing waits for the album being processed), so the GUI never blocks o
 Watching itself (file system events, the quiet period, the catch-up) runs in the window's process;
 each stable album is processed in the core process (the :func:`~musictagger.gui.jobs.process_album`
 job: :class:`~musictagger.watch.service.AlbumProcessor` with the app's one set of models), the
-watcher's thread holding :meth:`Engine.exclusive` meanwhile, so a Suggest run from the window and
+watcher's thread holding :meth:`ModelsLoader.exclusive` meanwhile, so a Suggest run from the window and
 the watcher take turns instead of running the models at once. Each album's event comes back as a
 :class:`~musictagger.gui.jobs.WatchedAlbum` through a Qt signal's ``emit``: emitted from that thread
 into an object that lives in the GUI thread, every event is queued into the event loop.
@@ -31,7 +31,7 @@ from musictagger.session import Session
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config
-    from musictagger.gui.models_loader import Engine
+    from musictagger.gui.models_loader import ModelsLoader
     from musictagger.journal import RunKind
     from musictagger.watch.watcher import FolderWatcher
 
@@ -73,7 +73,7 @@ class WatchSignals(QObject):
 class WatchSession:
     """One running :class:`FolderWatcher` over ``folders`` and the watch state it owns."""
 
-    def __init__(self, engine: Engine, config: Config, folders: Sequence[str], signals: WatchSignals) -> None:
+    def __init__(self, engine: ModelsLoader, config: Config, folders: Sequence[str], signals: WatchSignals) -> None:
         self.engine = engine
         self.config = config
         self.folders = list(folders)

@@ -60,7 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from musictagger.gui.errors_panel import ErrorsPanel
     from musictagger.gui.grid import CoverGrid
     from musictagger.gui.learn_dialog import LearnDialog
-    from musictagger.gui.models_loader import EngineInfo
+    from musictagger.gui.models_loader import ModelsInfo
     from musictagger.gui.retag import RetagPlan
     from musictagger.gui.retag_dialog import RetagConfirmDialog, RetagSummaryDialog
     from musictagger.gui.tasks import ApplyPlan
@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
         self.built = False
         self._pending_start: list[str] | None = None
         self._pending_errors: list[tuple[str, str, str]] = []
-        self.engine_info: EngineInfo | None = None
+        self.engine_info: ModelsInfo | None = None
         self.apply_dialog: ApplyDialog | None = None
         self.batch_dialog: RetagConfirmDialog | None = None
         self.batch_summary: RetagSummaryDialog | None = None
@@ -753,7 +753,7 @@ class MainWindow(QMainWindow):
     def _on_progress(self, p: Progress) -> None:
         self.status.show_progress(p)
 
-    def _on_engine(self, info: EngineInfo) -> None:
+    def _on_engine(self, info: ModelsInfo) -> None:
         self.engine_info = info
         self.status.set_engine(info.device_name, info.packs_text)
 
