@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -87,48 +88,41 @@ class Session:
     another, but by one thread at a time.
     """
 
+    #: The stores, in the order they are closed (the watch state and the journal before the index).
+    STORES = ("watch_state", "journal", "index", "cache")
+
     def __init__(self, config: Config | None = None) -> None:
         self.config = config if config is not None else Config()
-        self._index: Index | None = None
-        self._journal: Journal | None = None
-        self._watch_state: WatchState | None = None
-        self._cache: ResultCache | None = None
 
-    @property
+    # Each store is a cached_property: opened on first access, kept in the instance's __dict__
+    # until close() takes it out again.
+    @cached_property
     def index(self) -> Index:
         """The library index (scan results, reviews)."""
-        if self._index is None:
-            from musictagger.library import Index
+        from musictagger.library import Index
 
-            self._index = Index()
-        return self._index
+        return Index()
 
-    @property
+    @cached_property
     def journal(self) -> Journal:
         """The journal of tag writes (runs, undo)."""
-        if self._journal is None:
-            from musictagger.journal import Journal
+        from musictagger.journal import Journal
 
-            self._journal = Journal()
-        return self._journal
+        return Journal()
 
-    @property
+    @cached_property
     def watch_state(self) -> WatchState:
         """What the watcher and the whole-library re-tagger remember between runs."""
-        if self._watch_state is None:
-            from musictagger.watch import WatchState
+        from musictagger.watch import WatchState
 
-            self._watch_state = WatchState()
-        return self._watch_state
+        return WatchState()
 
-    @property
+    @cached_property
     def cache(self) -> ResultCache:
         """The cache of model outputs per file identity and pack."""
-        if self._cache is None:
-            from musictagger.pipeline.cache import ResultCache
+        from musictagger.pipeline.cache import ResultCache
 
-            self._cache = ResultCache()
-        return self._cache
+        return ResultCache()
 
     def suggester(
         self,
@@ -176,9 +170,8 @@ class Session:
 
     def close(self) -> None:
         """Close every store that was opened (in reverse order of dependence). Idempotent."""
-        stores = (self._watch_state, self._journal, self._index, self._cache)
-        self._watch_state = self._journal = self._index = self._cache = None
-        for store in stores:
+        for name in self.STORES:
+            store = self.__dict__.pop(name, None)
             if store is None:
                 continue
             try:
