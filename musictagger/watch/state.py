@@ -23,9 +23,6 @@ import time
 from pathlib import Path
 from typing import Literal
 
-#: What became of an album in a whole-library batch.
-AlbumStatus = Literal["done", "failed"]
-
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS watch_done (
     signature TEXT PRIMARY KEY,
@@ -79,6 +76,10 @@ def folder_signature(folder: str | os.PathLike[str]) -> str | None:
         return None
     h = hashlib.sha1("\n".join(sorted(entries)).encode("utf-8", "surrogateescape"))
     return h.hexdigest()
+
+
+#: What became of an album in a whole-library batch.
+AlbumStatus = Literal["done", "failed"]
 
 
 class WatchState:
