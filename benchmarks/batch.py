@@ -64,8 +64,8 @@ def main() -> None:
     from musictagger.ml.packs import find_packs
     from musictagger.pipeline import select_packs
     from musictagger.pipeline.cache import ResultCache
-    from musictagger.pipeline.engine import Suggester
-    from musictagger.watch.batch import run_batch
+    from musictagger.pipeline.suggester import Suggester
+    from musictagger.watch.retag import run_batch
     from musictagger.watch.state import WatchState
 
     if args.models:

@@ -108,7 +108,7 @@ def main() -> None:
     from musictagger.config import Config
     from musictagger.library import Index, scan
     from musictagger.pipeline import select_packs
-    from musictagger.pipeline.engine import Suggester
+    from musictagger.pipeline.suggester import Suggester
 
     names = args.models.split(",") if args.models else default_packs(home)
     packs = select_packs(names=names)

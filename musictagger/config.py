@@ -13,9 +13,21 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from musictagger.errors import ConfigError
+
+# The choices of the settings that have a fixed set of values (checked on load, see _CHOICES).
+# They are defined here, the lowest layer that needs them; the tag layer and the journal use them
+# for the same values (``musictagger.tags.TagField``…).
+#: The field genres are written to: GENRE, or STYLE for people who keep GENRE broad.
+TagField = Literal["genre", "style"]
+#: How new genres meet those in the file: added to them (merge) or in place of them (replace).
+WriteMode = Literal["merge", "replace"]
+#: The ID3 version written: each file's own ("keep") or a conversion to 2.3 / 2.4.
+Id3VersionChoice = Literal["keep", "2.3", "2.4"]
+#: How much of each album the models read (inference.speed).
+Speed = Literal["full", "fast"]
 
 # A settings file is a few KiB; a much larger one is not ours (and must not be read whole).
 _MAX_CONFIG_BYTES = 1 << 20
@@ -54,15 +66,15 @@ class TagsConfig:
     # Genre names containing a separator that are kept whole.
     exceptions: list[str] = field(default_factory=lambda: list(DEFAULT_GENRE_EXCEPTIONS))
     # merge: keep what the user has and add new ones; replace: write only the new ones.
-    mode: str = "merge"
+    mode: WriteMode = "merge"
     # Cap on the number of genres in the field after a write (0 = no cap).
     max_genres: int = 5
     # Which field genres go to: "genre", or "style" for people who keep GENRE broad.
-    field: str = "genre"
+    field: TagField = "genre"
     # ID3 version of MP3/WAV/AIFF/TTA/DSF tags: "keep" (each file keeps the version it has; new
     # tags are v2.4), or "2.4" (null-separated multi-values) / "2.3" (joined with
     # id3v23_separator, like Picard) to convert every file written to that version.
-    id3_version: str = "keep"
+    id3_version: Id3VersionChoice = "keep"
     id3v23_separator: str = "/"
     # Write provenance (model, version, confidences) into our own custom fields.
     write_provenance: bool = True
@@ -105,7 +117,7 @@ class InferenceConfig:
     # a cover. "fast": 3 tracks spread over each album, 1 excerpt each, each cover seen once — several
     # times faster on a CPU (see the README for what it costs in agreement). Cached results are kept
     # apart per setting.
-    speed: str = "full"
+    speed: Speed = "full"
 
 
 @dataclass
@@ -142,11 +154,11 @@ class Config:
         return dataclasses.asdict(self)
 
 
-_CHOICES = {
-    ("inference", "speed"): ("full", "fast"),
-    ("tags", "mode"): ("merge", "replace"),
-    ("tags", "field"): ("genre", "style"),
-    ("tags", "id3_version"): ("keep", "2.3", "2.4"),
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("inference", "speed"): get_args(Speed),
+    ("tags", "mode"): get_args(WriteMode),
+    ("tags", "field"): get_args(TagField),
+    ("tags", "id3_version"): get_args(Id3VersionChoice),
 }
 
 # Allowed ranges (inclusive; None = unbounded) of numeric settings.

@@ -20,8 +20,7 @@ class FileProblem:
     carries one (:meth:`FileError.problem`).
 
     ``to_json()`` is the ``{"path", "message"}`` object of every ``--json`` "errors"/"warnings"
-    list (a public contract). It unpacks as ``(path, message)``, the tuple it replaced, so code
-    not yet converted (``ml/``, ``training/``) reads it unchanged.
+    list (a public contract). It also unpacks as ``(path, message)``.
     """
 
     path: str
@@ -35,6 +34,13 @@ class FileProblem:
 
     def to_json(self) -> dict[str, str]:
         return {"path": self.path, "message": self.message}
+
+    @classmethod
+    def of(cls, exc: BaseException, path: str | os.PathLike[str]) -> FileProblem:
+        """The problem ``exc`` stands for: a :class:`FileError`'s own path and message, otherwise
+        ``path`` (the file being read when it was raised) and ``str(exc)``."""
+        where = getattr(exc, "path", None) or path
+        return cls(os.fspath(where), str(getattr(exc, "message", exc)))
 
 
 class MusictaggerError(Exception):

@@ -135,10 +135,10 @@ def test_entry_point_runs_in_a_fresh_process(mixed, app_home):
 
 def test_core_imports_neither_qt_nor_torch():
     code = (
-        "import sys, musictagger.cli, musictagger.cli.commands_core, musictagger.cli.commands_models, "
+        "import sys, musictagger.cli, musictagger.cli.library, musictagger.cli.journal, musictagger.cli.config, musictagger.cli.suggest, musictagger.cli.watch, musictagger.cli.models, musictagger.cli.training, "
         "musictagger.tags, musictagger.library, musictagger.journal, musictagger.pipeline, "
-        "musictagger.pipeline.engine, musictagger.taxonomy, musictagger.audio, musictagger.ml.packs, "
-        "musictagger.watch, musictagger.watch.batch, musictagger.watch.service;"
+        "musictagger.pipeline.suggester, musictagger.taxonomy, musictagger.audio, musictagger.ml.packs, "
+        "musictagger.watch, musictagger.watch.retag, musictagger.watch.service;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'PySide6', 'librosa')];"
         "print(bad); sys.exit(1 if bad else 0)"
     )

@@ -90,3 +90,23 @@ def test_every_json_problem_list_keeps_its_shape(library: Path, app_home: Path, 
     data = json.loads(out)
     assert code == 1 and [Path(e["path"]).name for e in data["errors"]] == ["broken.mp3"]
     assert_problem_entries(out, data["errors"], 4)
+
+
+def test_file_problem_of_an_exception() -> None:
+    assert FileProblem.of(TagReadError("/music/x.mp3", "not an MP3"), "/elsewhere") == FileProblem(
+        "/music/x.mp3", "not an MP3"
+    )
+    assert FileProblem.of(ValueError("bad value"), Path("/music/y.flac")) == FileProblem("/music/y.flac", "bad value")
+
+
+def test_evaluate_reports_unreadable_inputs_as_file_problems(tmp_path: Path, app_home: Path) -> None:
+    from musictagger.training import evaluate
+
+    pack = make_cover_pack(tmp_path / "packs", {"black-metal": 3.0, "jazz": -3.0})
+    (tmp_path / "good.jpg").write_bytes(make_cover())
+    (tmp_path / "bad.jpg").write_bytes(b"not a picture")
+    csv = tmp_path / "data.csv"
+    csv.write_text(f"path,labels,artist\n{tmp_path / 'good.jpg'},Black Metal,A\n{tmp_path / 'bad.jpg'},Jazz,B\n")
+    report = evaluate(pack, csv, device="cpu")
+    assert report.errors == [FileProblem(str(tmp_path / "bad.jpg"), "not an image format we can read")]
+    assert report.to_json()["errors"] == [e.to_json() for e in report.errors]  # the JSON shape is unchanged

@@ -209,7 +209,7 @@ def test_auto_apply_writes_new_albums_waits_for_the_models_and_is_undoable(qtbot
 def test_tag_whole_library_confirms_resumes_and_summarises(qtbot, home, tmp_path):
     from musictagger.journal import Journal
     from musictagger.watch import WatchState
-    from musictagger.watch.batch import batch_id_for
+    from musictagger.watch.retag import batch_id_for
 
     root = tmp_path / "music"
     tracks = [

@@ -17,7 +17,7 @@ from musictagger.library import index as index_module
 from musictagger.library.albums import album_root, group_albums
 from musictagger.library.index import FileRecord
 from musictagger.library.walk import best_folder_image, walk_library
-from musictagger.tags.model import TrackTags
+from musictagger.tags.types import TrackTags
 
 EXTS = frozenset({".mp3", ".flac", ".ogg"})
 

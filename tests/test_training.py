@@ -315,7 +315,7 @@ def test_evaluate_writes_json_and_html(cover_report, library, tmp_path):
 def _cli(argv):
     import argparse
 
-    from musictagger.training import cli as training_cli
+    from musictagger.cli import training as training_cli
 
     parser = argparse.ArgumentParser(prog="musictagger")
     parser.add_argument("--no-progress", action="store_true", default=True)
@@ -395,7 +395,7 @@ def test_importing_training_does_not_import_torch():
     import sys
 
     code = (
-        "import sys, musictagger.training, musictagger.training.cli, musictagger.training.evaluation, "
+        "import sys, musictagger.training, musictagger.cli.training, musictagger.training.evaluation, "
         "musictagger.training.learning, musictagger.training.bundled; print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -192,7 +192,7 @@ def test_auto_apply_tags_once_and_our_write_does_not_retrigger(tmp_path, app_hom
     from musictagger.journal import Journal
     from musictagger.library import Index
     from musictagger.ml.packs import find_pack
-    from musictagger.pipeline.engine import Suggester
+    from musictagger.pipeline.suggester import Suggester
     from musictagger.tags import read_tags
     from musictagger.watch.service import AlbumProcessor
 

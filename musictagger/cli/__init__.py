@@ -67,12 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    from musictagger.cli import commands_core, commands_models
-    from musictagger.training import cli as commands_training
+    # One module per group of commands, each with its add_parsers; this order is the order of --help.
+    from musictagger.cli import config, journal, library, models, suggest, training, watch
 
-    commands_core.add_parsers(sub)
-    commands_models.add_parsers(sub)
-    commands_training.add_parsers(sub)
+    for commands in (library, journal, config, suggest, watch, models, training):
+        commands.add_parsers(sub)
     return p
 
 

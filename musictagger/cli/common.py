@@ -69,24 +69,24 @@ def progress_bar(args: argparse.Namespace) -> Iterator[ProgressBar]:
         bar.close()
 
 
-def print_error_summary(errors: Sequence[FileProblem | tuple[str, str]], what: str = "files") -> None:
+def print_error_summary(errors: Sequence[FileProblem], what: str = "files") -> None:
     """Per-file errors, at most 20 listed, then a count line, on stderr."""
     if not errors:
         return
     print(f"\n{len(errors)} {what} failed:", file=sys.stderr)
-    for path, message in errors[:20]:
-        print(f"  {shown(path)}: {shown(message)}", file=sys.stderr)
+    for problem in errors[:20]:
+        print(f"  {shown(problem.path)}: {shown(problem.message)}", file=sys.stderr)
     if len(errors) > 20:
         print(f"  … and {len(errors) - 20} more (use --json for the full list)", file=sys.stderr)
 
 
-def print_warning_summary(warnings: Sequence[FileProblem | tuple[str, str]]) -> None:
+def print_warning_summary(warnings: Sequence[FileProblem]) -> None:
     """Per-file notes that did not fail anything (a corrupt picture ignored…), on stderr."""
     if not warnings:
         return
     print(f"\n{len(warnings)} note{'s' if len(warnings) > 1 else ''}:", file=sys.stderr)
-    for path, message in warnings[:20]:
-        print(f"  {shown(path)}: {shown(message)}", file=sys.stderr)
+    for problem in warnings[:20]:
+        print(f"  {shown(problem.path)}: {shown(problem.message)}", file=sys.stderr)
     if len(warnings) > 20:
         print(f"  … and {len(warnings) - 20} more (use --json for the full list)", file=sys.stderr)
 

@@ -10,10 +10,10 @@ from PySide6.QtCore import qVersion
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 import musictagger
-from musictagger.gui.engine import EngineInfo
+from musictagger.gui.models_loader import ModelsInfo
 
 
-def version_lines(info: EngineInfo | None) -> list[str]:
+def version_lines(info: ModelsInfo | None) -> list[str]:
     """Never imports torch: it is reported only when a run already loaded it."""
     torch = sys.modules.get("torch")
     return [
@@ -26,7 +26,7 @@ def version_lines(info: EngineInfo | None) -> list[str]:
 
 
 class AboutDialog(QDialog):
-    def __init__(self, info: EngineInfo | None, parent: QWidget | None = None) -> None:
+    def __init__(self, info: ModelsInfo | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("About musictagger")
         self.setObjectName("aboutDialog")

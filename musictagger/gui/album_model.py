@@ -19,6 +19,7 @@ from musictagger.gui.chips import Chip
 from musictagger.pipeline.review import GUESS, PARENT, AlbumReview, ReviewPolicy, Status
 
 if TYPE_CHECKING:  # pragma: no cover
+    from musictagger.config import TagField
     from musictagger.gui.thumbs import ThumbnailCache
     from musictagger.library import Album
     from musictagger.pipeline.types import AlbumSuggestions, PackInfo, Suggestion
@@ -50,7 +51,7 @@ class AlbumEntry:
     def message(self) -> str:
         return self.review.message
 
-    def current_genres(self, field_name: str = "genre") -> list[str]:
+    def current_genres(self, field_name: TagField = "genre") -> list[str]:
         if field_name == "style":
             seen: dict[str, str] = {}
             for t in self.album.tracks:
@@ -155,7 +156,7 @@ def sort_entries(entries: list[AlbumEntry], column: int, order: Qt.SortOrder) ->
     return keyed[::-1] if order == Qt.SortOrder.DescendingOrder else keyed
 
 
-def sort_value(entry: AlbumEntry, col: Column, genre_field: str = "genre") -> Any:
+def sort_value(entry: AlbumEntry, col: Column, genre_field: TagField = "genre") -> Any:
     """The key a column sorts an album by."""
     a = entry.album
     if col == Column.YEAR:
@@ -196,7 +197,7 @@ class AlbumTableModel(QAbstractTableModel):
         self._entries: list[AlbumEntry] = []
         self._rows: dict[str, int] = {}
         self.thumbs: ThumbnailCache | None = None
-        self.genre_field = "genre"
+        self.genre_field: TagField = "genre"
         self.policy = ReviewPolicy()
         self.roots: list[str] = []
         self.sort_column = int(Column.ARTIST)

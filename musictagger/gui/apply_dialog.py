@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from musictagger.gui.tasks import ApplyGroup, ApplyPlan
-from musictagger.tags.model import CUSTOM_PREFIX
+from musictagger.tags.types import CUSTOM_PREFIX
 
 #: Albums with at most this many are shown expanded.
 EXPAND_UP_TO = 12

@@ -17,9 +17,9 @@ from PySide6.QtCore import QObject, Signal
 
 from musictagger.config import Config, save_config
 from musictagger.gui.album_model import AlbumEntry, AlbumTableModel
-from musictagger.gui.batch import BatchPlan, BatchPrepareTask, BatchTask
-from musictagger.gui.engine import Engine, EngineInfo
 from musictagger.gui.errors_panel import ErrorItem
+from musictagger.gui.models_loader import ModelsInfo, ModelsLoader
+from musictagger.gui.retag import RetagPlan, RetagPrepareTask, RetagTask
 from musictagger.gui.saver import ReviewSaver
 from musictagger.gui.tasks import (
     ApplyPlan,
@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from musictagger.journal import RunResult
     from musictagger.library import Album, Track
     from musictagger.pipeline.review import AlbumReview
-    from musictagger.watch.batch import BatchSummary
+    from musictagger.watch.retag import BatchSummary
     from musictagger.watch.service import AlbumEvent
 
 
@@ -59,7 +59,7 @@ class LibraryController(QObject):
     progress = Signal(object)  # Progress
     message = Signal(str)  # a one-line summary when a run ends
     errors = Signal(list)  # list[ErrorItem]
-    engine_loaded = Signal(object)  # EngineInfo
+    engine_loaded = Signal(object)  # ModelsInfo
     engine_failed = Signal(str)  # why the models could not be loaded ahead of time
     genre_names = Signal(object)  # list[str]: the taxonomy's names, for completion
     scanned = Signal(object)  # ScanResult
@@ -75,7 +75,7 @@ class LibraryController(QObject):
     busy_changed = Signal(bool)
     watch_changed = Signal(object)  # list[str]: the folders now watched; None: not watching
     watch_event = Signal(object)  # AlbumEvent, as the watcher reports it (for the notification)
-    batch_ready = Signal(object)  # BatchPlan to confirm
+    batch_ready = Signal(object)  # RetagPlan to confirm
     batch_finished = Signal(object)  # BatchSummary
 
     def __init__(self, config: Config, *, thumbs: ThumbnailCache | None = None, parent: QObject | None = None) -> None:
@@ -91,7 +91,7 @@ class LibraryController(QObject):
         self.runner.busy_changed.connect(self.busy_changed)
         self.core = CoreProcess()
         self.saver = ReviewSaver(self.core, on_error=self._saver_failed.emit)
-        self.engine = Engine(config, self.core)
+        self.engine = ModelsLoader(config, self.core)
         self.watch_signals = WatchSignals(self)
         self.watch_signals.event.connect(self._on_watch_event)
         self.watch_signals.failed.connect(self._on_watch_failed)
@@ -265,7 +265,7 @@ class LibraryController(QObject):
     def _on_genre_names(self, names: list[str]) -> None:
         self.genre_names.emit(names)
 
-    def _on_engine_info(self, info: EngineInfo) -> None:
+    def _on_engine_info(self, info: ModelsInfo) -> None:
         self.engine_loaded.emit(info)
 
     def _on_suggestion(self, item: SuggestedAlbum) -> None:
@@ -273,7 +273,7 @@ class LibraryController(QObject):
         if self.model.set_result(result, item.packs, item.guesses) is not None:
             self.save_review(result.key)
         if result.errors:
-            self.errors.emit([ErrorItem("suggest", path, msg) for path, msg in result.errors])
+            self.errors.emit([ErrorItem("suggest", e.path, e.message) for e in result.errors])
         self.entry_changed.emit(result.key)
 
     def _on_suggested(self, summary: SuggestSummary) -> None:
@@ -496,7 +496,7 @@ class LibraryController(QObject):
         if event.error:
             problems.append(ErrorItem("watch", event.folder, event.error))
         if event.result is not None:
-            problems += [ErrorItem("watch", path, msg) for path, msg in event.result.errors]
+            problems += [ErrorItem("watch", e.path, e.message) for e in event.result.errors]
         if event.run is not None:
             problems += [ErrorItem("watch", o.path, o.message) for o in event.run.outcomes if not o.ok]
         self.errors.emit(problems)
@@ -532,27 +532,27 @@ class LibraryController(QObject):
     # ------------------------------------------------------------------ tagging the whole library
     def prepare_batch(self) -> bool:
         """Load the models and work out the batch (resuming?) in the background; :attr:`batch_ready` follows."""
-        if self.is_running(BatchPrepareTask) or self.is_running(BatchTask):
+        if self.is_running(RetagPrepareTask) or self.is_running(RetagTask):
             return False
         albums = [e.album for e in self.model.entries]
         if not albums or not self.roots:
             self.message.emit("Nothing to tag: add a music folder first")
             return False
         reviews = {e.key: e.review.copy() for e in self.model.entries if e.review.has_decisions}
-        task = BatchPrepareTask(self.engine, albums, self.roots, self.config, reviews)
+        task = RetagPrepareTask(self.engine, albums, self.roots, self.config, reviews)
         task.signals.info.connect(self._on_engine_info)
         task.signals.finished.connect(self._on_batch_prepared)
         self._start(task)
         return True
 
-    def _on_batch_prepared(self, plan: BatchPlan) -> None:
+    def _on_batch_prepared(self, plan: RetagPlan) -> None:
         self.batch_ready.emit(plan)
 
-    def run_batch(self, plan: BatchPlan) -> bool:
+    def run_batch(self, plan: RetagPlan) -> bool:
         """Tag every album of ``plan`` (confirmed by the user); False if a batch is already running."""
-        if self.is_running(BatchTask):
+        if self.is_running(RetagTask):
             return False
-        task = BatchTask(self.engine, plan)
+        task = RetagTask(self.engine, plan)
         task.signals.finished.connect(self._on_batch_done)
         self._start(task)
         return True
@@ -562,7 +562,9 @@ class LibraryController(QObject):
         if summary.run is not None:
             self._on_written(summary.run)  # the table's genres and statuses, write errors
             write_failures = {o.path for o in summary.run.outcomes if not o.ok}
-        self.errors.emit([ErrorItem("batch", path, msg) for path, msg in summary.errors if path not in write_failures])
+        self.errors.emit(
+            [ErrorItem("batch", e.path, e.message) for e in summary.errors if e.path not in write_failures]
+        )
         state = "stopped" if summary.cancelled else "done"
         run = f", run {summary.run.run_id}" if summary.run is not None and summary.run.run_id is not None else ""
         self.message.emit(

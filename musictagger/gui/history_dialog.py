@@ -50,12 +50,12 @@ class HistoryDialog(QDialog):
 
     def reload(self) -> None:
         """Read the runs (a small SQLite query; fine on the GUI thread)."""
-        from musictagger.journal import Journal
+        from musictagger.session import open_session
 
         self.tree.clear()
         try:
-            with Journal() as journal:
-                runs = journal.runs(self.limit)
+            with open_session() as session:
+                runs = session.journal.runs(self.limit)
         except MusictaggerError as exc:
             self.note.setText(f"The journal cannot be read: {exc}")
             runs = []

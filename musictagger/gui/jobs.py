@@ -19,20 +19,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from musictagger.session import open_session
+
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config, TagsConfig
-    from musictagger.journal import FileChange, RunResult
+    from musictagger.journal import FileChange, RunKind, RunResult
     from musictagger.library import Album, ScanResult
     from musictagger.pipeline.review import AlbumReview, ReviewPolicy
     from musictagger.pipeline.types import AlbumSuggestions, PackInfo, Suggestion
     from musictagger.progress import CancelToken, ProgressCallback
-    from musictagger.watch.batch import BatchSummary
+    from musictagger.watch.retag import BatchSummary
     from musictagger.watch.service import AlbumEvent
 
 #: Albums per chunk of a scan sent back to the window.
 SCAN_CHUNK = 200
 #: The journal's run kind for tags written from the app.
-APPLY_KIND = "gui-apply"
+APPLY_KIND: RunKind = "gui-apply"
 
 
 # ---------------------------------------------------------------------------------- values
@@ -131,12 +133,12 @@ def scan_folder(
 def _scan_with_reviews(
     roots: Sequence[str], config: Config, policy: ReviewPolicy, **kwargs: Any
 ) -> tuple[ScanResult, dict[str, AlbumReview]]:
-    from musictagger.library import Index, scan
+    from musictagger.library import scan
     from musictagger.pipeline.review import ReviewStore
 
-    with Index() as index:
-        result = scan(roots, index=index, config=config, **kwargs)
-        reviews = ReviewStore(index).load([a.key for a in result.albums], policy)
+    with open_session(config) as session:
+        result = scan(roots, index=session.index, config=config, **kwargs)
+        reviews = ReviewStore(session.index).load([a.key for a in result.albums], policy)
     return result, reviews
 
 
@@ -159,7 +161,6 @@ def preview_apply(
 ) -> ApplyPlan:
     """The changes of reviewed albums (:func:`~musictagger.pipeline.apply.review_changes`) and a
     dry run of them: what the confirmation shows."""
-    from musictagger.journal import Journal
     from musictagger.pipeline.apply import review_changes
 
     changes: list[FileChange] = []
@@ -180,44 +181,39 @@ def preview_apply(
                 tuple(review.manual_labels),
             )
         )
-    with Journal() as journal:
-        preview = journal.apply(changes, kind=APPLY_KIND, config=tags, dry_run=True, progress=progress, cancel=cancel)
+    with open_session() as session:
+        preview = session.journal.apply(
+            changes, kind=APPLY_KIND, config=tags, dry_run=True, progress=progress, cancel=cancel
+        )
     return ApplyPlan(changes, preview, groups)
 
 
 def apply_changes(
     changes: Sequence[FileChange], tags: TagsConfig, meta: dict, *, progress: ProgressCallback, cancel: CancelToken
 ) -> RunResult:
-    from musictagger.journal import Journal
-
-    with Journal() as journal:
-        return journal.apply(changes, kind=APPLY_KIND, config=tags, meta=meta, progress=progress, cancel=cancel)
+    with open_session() as session:
+        return session.journal.apply(changes, kind=APPLY_KIND, config=tags, meta=meta, progress=progress, cancel=cancel)
 
 
 def undo(run_id: int | None, *, progress: ProgressCallback, cancel: CancelToken) -> RunResult | NothingToUndo:
-    from musictagger.journal import Journal
-
-    with Journal() as journal:
-        if run_id is None and journal.last_run_id() is None:
+    with open_session() as session:
+        if run_id is None and session.journal.last_run_id() is None:
             return NothingToUndo()
-        return journal.undo(run_id, progress=progress, cancel=cancel)
+        return session.journal.undo(run_id, progress=progress, cancel=cancel)
 
 
 def undoable() -> bool:
     """Whether Undo Last Run has something to undo."""
-    from musictagger.journal import Journal
-
-    with Journal() as journal:
-        return journal.last_run_id() is not None
+    with open_session() as session:
+        return session.journal.last_run_id() is not None
 
 
 def save_reviews(reviews: Sequence[AlbumReview]) -> int:
     """Save reviews in the library index (the window's :class:`~musictagger.gui.saver.ReviewSaver`)."""
-    from musictagger.library import Index
     from musictagger.pipeline.review import ReviewStore
 
-    with Index() as index:
-        ReviewStore(index).save(reviews)
+    with open_session() as session:
+        ReviewStore(session.index).save(reviews)
     return len(reviews)
 
 
@@ -235,7 +231,7 @@ def thumbnail(album: Album, size: int, cache_dir: str) -> tuple[int, int, bytes]
 
     from musictagger.errors import MusictaggerError
     from musictagger.library import load_cover
-    from musictagger.pipeline.engine import cover_identity
+    from musictagger.pipeline.suggester import cover_identity
 
     if album.cover_source == "none":
         return None
@@ -292,17 +288,14 @@ def load_models(config: Config, *, worker: Any) -> LoadedModels:
     """Select the packs the settings ask for, load them (this imports torch) and keep them for the
     jobs below."""
     from musictagger.errors import PackError
-    from musictagger.pipeline import select_packs
-    from musictagger.pipeline.cache import ResultCache
-    from musictagger.pipeline.engine import Suggester
 
-    packs = select_packs(config.inference.packs)
-    suggester = Suggester(packs, config, cache=ResultCache())
+    # The suggester and its cache live as long as the core process: this session is never closed.
+    suggester = open_session(config).suggester()
     with worker.models_lock:
         suggester.load()
         worker.state["suggester"] = suggester
     cards = []
-    for pack in packs:
+    for pack in suggester.packs:
         try:
             cards.append((f"{pack.name} {pack.version}", pack.model_card()))
         except PackError as exc:
@@ -352,20 +345,22 @@ def batch(
     progress: ProgressCallback,
     cancel: CancelToken,
 ) -> BatchSummary:
-    """The whole-library batch (:func:`~musictagger.watch.batch.run_batch`) with the loaded models."""
-    from musictagger.journal import Journal
-    from musictagger.watch import WatchState
-    from musictagger.watch.batch import run_batch
+    """The whole-library batch (:func:`~musictagger.watch.retag.run_batch`) with the loaded models."""
+    from musictagger.watch.retag import run_batch
 
     suggester = _suggester(worker)
-    with worker.models_lock, Journal() as journal:
-        state = WatchState()
-        try:
-            return run_batch(
-                albums, roots, suggester, journal, state, config, progress=progress, cancel=cancel, reviews=reviews
-            )
-        finally:
-            state.close()
+    with worker.models_lock, open_session(config) as session:
+        return run_batch(
+            albums,
+            roots,
+            suggester,
+            session.journal,
+            session.watch_state,
+            config,
+            progress=progress,
+            cancel=cancel,
+            reviews=reviews,
+        )
 
 
 def process_album(
@@ -373,32 +368,17 @@ def process_album(
 ) -> None:
     """The watcher's work on one stable album folder (scan, suggest, maybe write), with the loaded
     models: emits a :class:`WatchedAlbum` per album event."""
-    from musictagger.journal import Journal
-    from musictagger.library import Index
     from musictagger.pipeline.review import best_guesses
-    from musictagger.watch import WatchState
-    from musictagger.watch.service import AlbumProcessor
 
     def notify(event: AlbumEvent) -> None:
         emit(WatchedAlbum(event, best_guesses(event.result) if event.result is not None else None))
 
     suggester = _suggester(worker)
-    with worker.models_lock, Index() as index, Journal() as journal:
-        state = WatchState()
-        try:
-            processor = AlbumProcessor(
-                config,
-                suggester,
-                index,
-                journal,
-                state,
-                auto_apply=auto_apply,
-                min_confidence=min_confidence,
-                notify=notify,
-            )
-            processor(folder)
-        finally:
-            state.close()
+    with worker.models_lock, open_session(config) as session:
+        processor = session.album_processor(
+            suggester, auto_apply=auto_apply, min_confidence=min_confidence, notify=notify
+        )
+        processor(folder)
 
 
 # ---------------------------------------------------------------------------------- training

@@ -31,7 +31,7 @@ from musictagger.progress import Cancelled, CancelToken, Progress
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config, TagsConfig
     from musictagger.gui.album_model import PreparedAlbums
-    from musictagger.gui.engine import Engine
+    from musictagger.gui.models_loader import ModelsLoader
     from musictagger.gui.worker import CoreProcess
     from musictagger.journal import FileChange, RunResult
     from musictagger.library import Album, ScanResult
@@ -48,7 +48,7 @@ class TaskSignals(QObject):
 
     progress = Signal(object)  # Progress
     item = Signal(object)  # one result among many (SuggestedAlbum)
-    info = Signal(object)  # side information (EngineInfo once the models are loaded)
+    info = Signal(object)  # side information (ModelsInfo once the models are loaded)
     finished = Signal(object)  # the task's result
     failed = Signal(str, str)  # the task's title, a message for a person
     cancelled = Signal()
@@ -257,7 +257,7 @@ class SuggestTask(Task):
 
     title = "Suggesting"
 
-    def __init__(self, engine: Engine, albums: Sequence[Album]) -> None:
+    def __init__(self, engine: ModelsLoader, albums: Sequence[Album]) -> None:
         super().__init__()
         self.engine = engine
         self.albums = list(albums)
@@ -279,7 +279,7 @@ class WarmUpTask(Task):
 
     title = "Loading models"
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: ModelsLoader) -> None:
         super().__init__()
         self.engine = engine
 

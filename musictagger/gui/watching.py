@@ -9,7 +9,7 @@ its own (closing waits for the album being processed), so the GUI never blocks o
 Watching itself (file system events, the quiet period, the catch-up) runs in the window's process;
 each stable album is processed in the core process (the :func:`~musictagger.gui.jobs.process_album`
 job: :class:`~musictagger.watch.service.AlbumProcessor` with the app's one set of models), the
-watcher's thread holding :meth:`Engine.exclusive` meanwhile, so a Suggest run from the window and
+watcher's thread holding :meth:`ModelsLoader.exclusive` meanwhile, so a Suggest run from the window and
 the watcher take turns instead of running the models at once. Each album's event comes back as a
 :class:`~musictagger.gui.jobs.WatchedAlbum` through a Qt signal's ``emit``: emitted from that thread
 into an object that lives in the GUI thread, every event is queued into the event loop.
@@ -27,16 +27,18 @@ from PySide6.QtCore import QObject, Signal
 
 from musictagger.gui.tasks import Task
 from musictagger.progress import Cancelled, CancelToken, Progress
+from musictagger.session import Session
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config
-    from musictagger.gui.engine import Engine
+    from musictagger.gui.models_loader import ModelsLoader
+    from musictagger.journal import RunKind
     from musictagger.watch.watcher import FolderWatcher
 
 log = logging.getLogger(__name__)
 
 #: The journal's run kind for tags written by the watcher's auto-apply (set by AlbumProcessor).
-WATCH_KIND = "watch"
+WATCH_KIND: RunKind = "watch"
 
 
 def watch_folders(config: Config) -> tuple[list[str], bool]:
@@ -71,7 +73,7 @@ class WatchSignals(QObject):
 class WatchSession:
     """One running :class:`FolderWatcher` over ``folders`` and the watch state it owns."""
 
-    def __init__(self, engine: Engine, config: Config, folders: Sequence[str], signals: WatchSignals) -> None:
+    def __init__(self, engine: ModelsLoader, config: Config, folders: Sequence[str], signals: WatchSignals) -> None:
         self.engine = engine
         self.config = config
         self.folders = list(folders)
@@ -82,7 +84,7 @@ class WatchSession:
         #: while the models load (before the watch is armed), never part of a first baseline.
         self.requested_at = time.time()
         self.watcher: FolderWatcher | None = None
-        self._resources: list = []  # the watch state: closed after the watcher stopped
+        self.stores = Session(config)  # the watch state, opened on start, closed after the watcher stopped
         self._life = threading.RLock()  # open() and close() never overlap (a stop while starting)
 
     # ------------------------------------------------------------------ life cycle (worker threads)
@@ -101,17 +103,19 @@ class WatchSession:
                 raise
 
     def _open_watcher(self) -> None:
-        from musictagger.watch import FolderWatcher, WatchState
+        from musictagger.watch import FolderWatcher
 
-        state = WatchState()
-        self._resources.append(state)
         w = self.config.watch
         self.watcher = FolderWatcher(
-            self.folders, self._process, state=state, quiet_seconds=w.quiet_seconds, baseline_before=self.requested_at
+            self.folders,
+            self._process,
+            state=self.stores.watch_state,
+            quiet_seconds=w.quiet_seconds,
+            baseline_before=self.requested_at,
         )
         self.watcher.start()  # also walks the folders for what changed while not watching (or starting)
-        for root, message in self.watcher.errors:  # e.g. a folder that cannot be watched
-            self.signals.failed.emit(root, message)
+        for problem in self.watcher.errors:  # e.g. a folder that cannot be watched
+            self.signals.failed.emit(problem.path, problem.message)
 
     def _process(self, folder: str) -> None:
         """The watcher's ``process``: one album, in the core process, holding the models meanwhile."""
@@ -143,12 +147,7 @@ class WatchSession:
             try:
                 if self.watcher is not None:
                     self.watcher.stop(timeout)
-                for resource in reversed(self._resources):
-                    try:
-                        resource.close()
-                    except Exception:  # noqa: BLE001 - closing must not stop the others from closing
-                        log.exception("closing %r failed", resource)
-                self._resources.clear()
+                self.stores.close()
             finally:
                 self.closed.set()
 

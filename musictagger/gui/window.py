@@ -55,18 +55,18 @@ from musictagger.paths import app_dirs
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config
     from musictagger.gui.apply_dialog import ApplyDialog
-    from musictagger.gui.batch import BatchPlan
-    from musictagger.gui.batch_dialog import BatchConfirmDialog, BatchSummaryDialog
     from musictagger.gui.controller import LibraryController
     from musictagger.gui.detail import AlbumDetail
-    from musictagger.gui.engine import EngineInfo
     from musictagger.gui.errors_panel import ErrorsPanel
     from musictagger.gui.grid import CoverGrid
     from musictagger.gui.learn_dialog import LearnDialog
+    from musictagger.gui.models_loader import ModelsInfo
+    from musictagger.gui.retag import RetagPlan
+    from musictagger.gui.retag_dialog import RetagConfirmDialog, RetagSummaryDialog
     from musictagger.gui.tasks import ApplyPlan
     from musictagger.gui.thumbs import ThumbnailCache
     from musictagger.progress import Progress
-    from musictagger.watch.batch import BatchSummary
+    from musictagger.watch.retag import BatchSummary
     from musictagger.watch.service import AlbumEvent
 
 THUMB_SIZE = 40
@@ -115,10 +115,10 @@ class MainWindow(QMainWindow):
         self.built = False
         self._pending_start: list[str] | None = None
         self._pending_errors: list[tuple[str, str, str]] = []
-        self.engine_info: EngineInfo | None = None
+        self.engine_info: ModelsInfo | None = None
         self.apply_dialog: ApplyDialog | None = None
-        self.batch_dialog: BatchConfirmDialog | None = None
-        self.batch_summary: BatchSummaryDialog | None = None
+        self.batch_dialog: RetagConfirmDialog | None = None
+        self.batch_summary: RetagSummaryDialog | None = None
         self.learn_dialog: LearnDialog | None = None
         self.tray: QSystemTrayIcon | None = None  # shown while watching, where the desktop has a tray
         self.view_mode = "table"
@@ -753,7 +753,7 @@ class MainWindow(QMainWindow):
     def _on_progress(self, p: Progress) -> None:
         self.status.show_progress(p)
 
-    def _on_engine(self, info: EngineInfo) -> None:
+    def _on_engine(self, info: ModelsInfo) -> None:
         self.engine_info = info
         self.status.set_engine(info.device_name, info.packs_text)
 
@@ -770,7 +770,7 @@ class MainWindow(QMainWindow):
         """Each action enabled exactly when it can run."""
         if not self.built and not hasattr(self, "controller"):
             return
-        from musictagger.gui.batch import BatchPrepareTask, BatchTask
+        from musictagger.gui.retag import RetagPrepareTask, RetagTask
         from musictagger.gui.tasks import ScanTask, SuggestTask
 
         a, c = self.actions, self.controller
@@ -783,7 +783,7 @@ class MainWindow(QMainWindow):
         a.apply_all.setEnabled(has_albums)
         a.rescan.setEnabled(bool(c.roots) and not c.is_running(ScanTask))
         a.undo_run.setEnabled(c.can_undo)
-        a.tag_library.setEnabled(has_albums and not (c.is_running(BatchPrepareTask) or c.is_running(BatchTask)))
+        a.tag_library.setEnabled(has_albums and not (c.is_running(RetagPrepareTask) or c.is_running(RetagTask)))
         a.stop.setEnabled(c.runner.busy())
         a.learn.setEnabled(self._training and bool(c.roots))
         a.open_folder.setEnabled(selected)
@@ -875,21 +875,21 @@ class MainWindow(QMainWindow):
         self.actions.watch.setStatusTip(tip)
 
     # ------------------------------------------------------------------ tagging the whole library
-    def confirm_batch(self, plan: BatchPlan) -> None:
-        from musictagger.gui.batch_dialog import BatchConfirmDialog
+    def confirm_batch(self, plan: RetagPlan) -> None:
+        from musictagger.gui.retag_dialog import RetagConfirmDialog
 
         if self.batch_dialog is not None:
             self.batch_dialog.deleteLater()
-        self.batch_dialog = BatchConfirmDialog(plan, self)
+        self.batch_dialog = RetagConfirmDialog(plan, self)
         self.batch_dialog.accepted.connect(lambda p=plan: self.controller.run_batch(p))
         self.batch_dialog.open()
 
     def show_batch_summary(self, summary: BatchSummary) -> None:
-        from musictagger.gui.batch_dialog import BatchSummaryDialog
+        from musictagger.gui.retag_dialog import RetagSummaryDialog
 
         if self.batch_summary is not None:
             self.batch_summary.deleteLater()
-        self.batch_summary = BatchSummaryDialog(summary, self)
+        self.batch_summary = RetagSummaryDialog(summary, self)
         self.batch_summary.undo_requested.connect(self.controller.undo)
         self.batch_summary.open()
 

@@ -8,7 +8,7 @@ yields the items it emits as they come. Progress streams to a callback; a cancel
 What crosses the pipe are the core's small picklable values.
 
 :class:`RemoteSuggester` is the app's handle on the models loaded in the core process (a
-:class:`~musictagger.pipeline.engine.Suggester` there): ``load``, ``suggest``, ``pack_infos``,
+:class:`~musictagger.pipeline.suggester.Suggester` there): ``load``, ``suggest``, ``pack_infos``,
 ``device_name``. The batch and the watcher's albums run there too, with the same models.
 
 Why a process: importing torch holds the GIL for a quarter of a second, and any CPU-bound Python

@@ -6,16 +6,6 @@ cleans up after a process that died mid-run.
 """
 
 from musictagger.journal.journal import Journal
-from musictagger.journal.model import (
-    FileChange,
-    FileIdentity,
-    FileOutcome,
-    GenreEdit,
-    JournalEntry,
-    Recovery,
-    RunInfo,
-    RunResult,
-)
 from musictagger.journal.safewrite import (
     FileChangedError,
     check_writable,
@@ -24,6 +14,18 @@ from musictagger.journal.safewrite import (
     remove_temp_files,
     safe_write,
     temp_path_for,
+)
+from musictagger.journal.types import (
+    FileChange,
+    FileIdentity,
+    FileOutcome,
+    GenreEdit,
+    JournalEntry,
+    Recovery,
+    RunInfo,
+    RunKind,
+    RunResult,
+    RunStatus,
 )
 
 __all__ = [
@@ -36,6 +38,8 @@ __all__ = [
     "JournalEntry",
     "Recovery",
     "RunInfo",
+    "RunKind",
+    "RunStatus",
     "RunResult",
     "check_writable",
     "file_identity",

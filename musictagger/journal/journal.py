@@ -37,16 +37,7 @@ from typing import Any
 from musictagger import faults
 from musictagger.config import TagsConfig
 from musictagger.errors import FileError, JournalError, TagWriteError
-from musictagger.journal import model as m
-from musictagger.journal.model import (
-    FileChange,
-    FileIdentity,
-    FileOutcome,
-    JournalEntry,
-    Recovery,
-    RunInfo,
-    RunResult,
-)
+from musictagger.journal import types as m
 from musictagger.journal.safewrite import (
     FileChangedError,
     check_writable,
@@ -56,10 +47,20 @@ from musictagger.journal.safewrite import (
     temp_path_for,
 )
 from musictagger.journal.store import connect
+from musictagger.journal.types import (
+    FileChange,
+    FileIdentity,
+    FileOutcome,
+    JournalEntry,
+    Recovery,
+    RunInfo,
+    RunKind,
+    RunResult,
+)
 from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
 from musictagger.tags import read_fields
 from musictagger.tags.id3 import target_version
-from musictagger.tags.model import ID3V2
+from musictagger.tags.types import ID3V2
 
 # A file that changes under us this many times in a row is reported instead of retried forever.
 _MAX_ATTEMPTS = 3
@@ -127,7 +128,7 @@ class _LazyRun:
     """A run row created on first need, so that a run that writes nothing leaves no trace."""
 
     def __init__(
-        self, journal: Journal, kind: str, meta: dict[str, Any], config: TagsConfig, undoes_run: int | None = None
+        self, journal: Journal, kind: RunKind, meta: dict[str, Any], config: TagsConfig, undoes_run: int | None = None
     ) -> None:
         self._journal, self.kind, self._meta, self._config = journal, kind, meta, config
         self._undoes_run = undoes_run
@@ -272,7 +273,7 @@ class Journal:
 
     # ----------------------------------------------------------------- recording
 
-    def _create_run(self, kind: str, meta: dict[str, Any], config: TagsConfig, undoes_run: int | None) -> int:
+    def _create_run(self, kind: RunKind, meta: dict[str, Any], config: TagsConfig, undoes_run: int | None) -> int:
         with self._tx() as db:
             cur = db.execute(
                 "INSERT INTO runs (kind, started, status, meta, undoes_run, tags_config, pid, owner)"
@@ -474,7 +475,7 @@ class Journal:
         self,
         changes: Iterable[FileChange],
         *,
-        kind: str = "set-genres",
+        kind: RunKind = "set-genres",
         config: TagsConfig | None = None,
         dry_run: bool = False,
         meta: dict[str, Any] | None = None,

@@ -27,9 +27,9 @@ from musictagger import faults
 from musictagger.config import TagsConfig
 from musictagger.errors import FileError, TagWriteError, VerifyError, describe_os_error
 from musictagger.files import kind_problem, open_regular
-from musictagger.journal.model import FileIdentity
+from musictagger.journal.types import FileIdentity
 from musictagger.tags import read_fields, write_fields
-from musictagger.tags.model import ID3V2
+from musictagger.tags.types import ID3V2
 
 #: ``.<name>.musictagger-<8 random>.tmp``: hidden, plainly ours, and without an audio extension,
 #: so that a scanner that does not skip hidden files still ignores it. (The tag layer detects the

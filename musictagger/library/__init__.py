@@ -10,8 +10,8 @@
 
 from musictagger.library.images import cover_only_albums
 from musictagger.library.index import Index
-from musictagger.library.model import Album, ScanError, ScanResult, Track, album_to_json, artist_key
 from musictagger.library.scan import load_cover, scan
+from musictagger.library.types import Album, ScanError, ScanResult, Track, album_to_json, artist_key
 
 __all__ = [
     "cover_only_albums",

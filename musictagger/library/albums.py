@@ -40,7 +40,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 
 from musictagger.errors import FileProblem
-from musictagger.library.model import COVER_EMBEDDED, COVER_FOLDER, COVER_NONE, Album, Track
+from musictagger.library.types import COVER_EMBEDDED, COVER_FOLDER, COVER_NONE, Album, Track
 from musictagger.library.walk import best_folder_image, list_folder_images
 
 # A folder that is only a disc marker: "CD1", "cd 2", "Disc 03", "disk_1", "CD1 - Live".

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from musictagger.errors import IndexDatabaseError
-from musictagger.tags.model import TrackTags
+from musictagger.tags.types import TrackTags
 
 
 def _v1_files(conn: sqlite3.Connection) -> None:

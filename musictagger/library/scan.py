@@ -26,11 +26,11 @@ from musictagger.errors import FileError, FileProblem, describe_os_error
 from musictagger.files import open_regular
 from musictagger.library.albums import group_albums
 from musictagger.library.index import FileRecord, Index, decode_tags, prefix_bounds
-from musictagger.library.model import COVER_EMBEDDED, COVER_FOLDER, Album, ScanResult, Track
+from musictagger.library.types import COVER_EMBEDDED, COVER_FOLDER, Album, ScanResult, Track
 from musictagger.library.walk import FoundFile, walk_library
 from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
 from musictagger.tags import AUDIO_EXTENSIONS, read_tags
-from musictagger.tags.model import FRONT_COVER
+from musictagger.tags.types import FRONT_COVER
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The suggestion pipeline: scan → extract (cover, excerpts) → infer → fuse → review → write.
 
-Qt-free and torch-free at import; :class:`~musictagger.pipeline.engine.Suggester` loads torch when
+Qt-free and torch-free at import; :class:`~musictagger.pipeline.suggester.Suggester` loads torch when
 it first runs.
 """
 

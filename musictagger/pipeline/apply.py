@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from musictagger.config import TagsConfig
-from musictagger.tags.model import PROV_CONFIDENCES, PROV_DATE, PROV_MODEL
+from musictagger.tags.types import PROV_CONFIDENCES, PROV_DATE, PROV_MODEL
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.journal import FileChange

@@ -21,16 +21,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from musictagger.library.model import artist_key
+from musictagger.library.types import artist_key
+
+if TYPE_CHECKING:  # pragma: no cover
+    from musictagger.ml.packs import PackKind
 
 PROJECTED = 256
 #: Pseudo-albums of the library's base rate mixed into an artist's own share (few albums, less say).
 ARTIST_PRIOR_STRENGTH = 1.0
-SOURCES = ("cover", "audio")
+#: The embedding spaces similar albums are found in: "cover" (looks like), "audio" (sounds like).
+SOURCES: tuple[PackKind, ...] = ("cover", "audio")
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,7 @@ class SimilarAlbum:
     album: str | None
     album_artist: str | None
     similarity: float
-    source: str  # "cover" (looks like) | "audio" (sounds like)
+    source: PackKind  # "cover" (looks like) | "audio" (sounds like)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -92,7 +96,7 @@ class LibraryEvidence:
 
     albums: list[LibraryAlbum]
     # source -> (row indices into ``albums``, projected embeddings (rows × PROJECTED))
-    spaces: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    spaces: dict[PackKind, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     base_rate: dict[str, float] = field(default_factory=dict)
     by_artist: dict[str, list[int]] = field(default_factory=dict)
 
@@ -102,7 +106,7 @@ class LibraryEvidence:
     ) -> LibraryEvidence:
         """``embeddings``: source ("cover"/"audio") → album key → raw embedding (any dimension)."""
         albums = list(albums)
-        spaces: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        spaces: dict[PackKind, tuple[np.ndarray, np.ndarray]] = {}
         for source in SOURCES:
             vectors = embeddings.get(source, {})
             rows = [i for i, a in enumerate(albums) if a.key in vectors]
@@ -135,7 +139,7 @@ class LibraryEvidence:
         ``embeddings``: source → this album's raw embedding (as :meth:`build` took them). An album
         appears once, with its best similarity.
         """
-        best: dict[int, tuple[float, str]] = {}
+        best: dict[int, tuple[float, PackKind]] = {}
         for source, (rows, matrix) in self.spaces.items():
             query = embeddings.get(source)
             if query is None:

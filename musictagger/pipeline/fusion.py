@@ -24,18 +24,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import get_args
 
-from musictagger.pipeline.types import Suggestion
+from musictagger.pipeline.types import SourceKind, Suggestion
 
 QUALITY_FLOOR = 0.05  # a pack never gets zero say on a label it was trained on
-KINDS = ("cover", "audio", "library", "artist")
+KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
 
 
 @dataclass(frozen=True)
 class SourceView:
     """One pack's output on one album, already in taxonomy ids."""
 
-    kind: str  # one of KINDS
+    kind: SourceKind
     probs: Mapping[str, float]
     thresholds: Mapping[str, float]
     quality: Mapping[str, float]
@@ -92,10 +93,10 @@ def fuse(
     *,
     names: Mapping[str, str] | None = None,
     parents: Mapping[str, Sequence[str]] | None = None,
-    weights: Mapping[str, float] | None = None,
+    weights: Mapping[SourceKind, float] | None = None,
     min_confidence: float = 0.0,
     top_k: int = 5,
-) -> tuple[list[Suggestion], dict[str, dict[str, float]]]:
+) -> tuple[list[Suggestion], dict[SourceKind, dict[str, float]]]:
     """Fuse the views of one album.
 
     ``names`` maps taxonomy ids to display names; ``parents`` maps an id to its ancestors, nearest

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from musictagger.errors import FileProblem
+
+if TYPE_CHECKING:  # pragma: no cover
+    from musictagger.ml.packs import PackKind
+
+#: The sources of evidence fusion weighs: the cover and audio packs, the packs learnt from the
+#: user's library, and the artist prior (the genres of the artist's other albums).
+SourceKind = Literal["cover", "audio", "library", "artist"]
 
 
 @dataclass(frozen=True)
 class PackInfo:
     name: str
     version: str
-    kind: str  # "cover" | "audio"
+    kind: PackKind
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "kind": self.kind}

@@ -8,13 +8,15 @@ styles and our own fields, :mod:`musictagger.tags.genres` for splitting and plan
 from musictagger.tags.detect import AUDIO_EXTENSIONS, SUPPORTED_FORMATS, detect_format
 from musictagger.tags.genres import plan_genres, split_genres
 from musictagger.tags.io import read_fields, read_tags, write_fields
-from musictagger.tags.model import Picture, TrackTags
+from musictagger.tags.types import Picture, TagField, TrackTags, WriteMode
 
 __all__ = [
     "AUDIO_EXTENSIONS",
     "SUPPORTED_FORMATS",
     "Picture",
+    "TagField",
     "TrackTags",
+    "WriteMode",
     "detect_format",
     "plan_genres",
     "read_fields",

@@ -77,7 +77,7 @@ from mutagen.wavpack import WavPack
 
 from musictagger.config import TagsConfig
 from musictagger.tags.genres import resolve_id3_genre
-from musictagger.tags.model import CUSTOM_PREFIX, FRONT_COVER, GENRE, STYLE, Picture
+from musictagger.tags.types import CUSTOM_PREFIX, FRONT_COVER, GENRE, STYLE, Picture
 
 Values = list[str]
 

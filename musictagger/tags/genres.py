@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 
 from mutagen.id3 import TCON
 
-from musictagger.config import DEFAULT_GENRE_EXCEPTIONS
+from musictagger.config import DEFAULT_GENRE_EXCEPTIONS, WriteMode
 
 DEFAULT_SEPARATORS: tuple[str, ...] = (";", "/", ",", "\0")
 
@@ -112,7 +112,7 @@ def resolve_id3_genre(value: str) -> list[str]:
     return names
 
 
-def plan_genres(current: list[str], new: list[str], *, mode: str = "merge", max_genres: int = 5) -> list[str]:
+def plan_genres(current: list[str], new: list[str], *, mode: WriteMode = "merge", max_genres: int = 5) -> list[str]:
     """The genre list a write should leave in the file.
 
     merge

@@ -21,7 +21,7 @@ takes care in three places:
   with only a v1 tag is read from it; and the 128 bytes of an existing v1 tag are put back as they
   were after every save.
 
-The version is also a journaled pseudo-field, :data:`musictagger.tags.model.ID3V2` (``["2.3"]``,
+The version is also a journaled pseudo-field, :data:`musictagger.tags.types.ID3V2` (``["2.3"]``,
 ``["2.4"]``, or ``[]`` for "no ID3v2 tag"), so that undo puts back the version it changed and
 removes an ID3v2 tag that the write created.
 """
@@ -32,7 +32,7 @@ from typing import Any, BinaryIO
 
 from mutagen.id3 import ID3, IPLS, TXXX
 
-from musictagger.tags.model import CUSTOM_PREFIX
+from musictagger.tags.types import CUSTOM_PREFIX
 
 VERSIONS = ("2.3", "2.4")
 KEEP = "keep"

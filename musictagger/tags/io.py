@@ -36,7 +36,7 @@ from musictagger.tags.formats import _ID3, FORMATS, TEXT_FIELDS, VARIANTS, Forma
 from musictagger.tags.genres import dedupe, split_genres
 from musictagger.tags.id3 import VERSIONS as ID3_VERSIONS
 from musictagger.tags.id3 import version_of
-from musictagger.tags.model import CUSTOM_PREFIX, GENRE, ID3V2, STYLE, Picture, TrackTags
+from musictagger.tags.types import CUSTOM_PREFIX, GENRE, ID3V2, STYLE, Picture, TrackTags
 
 _ID3_FAMILY = _ID3
 
@@ -89,7 +89,7 @@ def read_tags(path: PathLike, config: TagsConfig | None = None, *, pictures: boo
 
 def read_fields(path: PathLike, names: Iterable[str], config: TagsConfig | None = None) -> dict[str, list[str]]:
     """The current values of the logical fields ``names`` ("genre", "style", "MUSICTAGGER_*",
-    and for ID3 formats the pseudo-field "id3v2", see :data:`~musictagger.tags.model.ID3V2`).
+    and for ID3 formats the pseudo-field "id3v2", see :data:`~musictagger.tags.types.ID3V2`).
 
     Genre and style come back split and deduplicated exactly as :func:`read_tags` gives them;
     custom fields as stored (values holding a NUL are split there, as ID3 and APE do). A missing

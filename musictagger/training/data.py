@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from musictagger.errors import MusictaggerError
+from musictagger.errors import FileProblem, MusictaggerError
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.library import Album
@@ -322,14 +322,14 @@ def cover_bytes(item: Item, config: Any = None) -> tuple[bytes, str]:
     return picture.data, f"{path} (embedded)"
 
 
-def cover_image(item: Item, size: int, errors: list[tuple[str, str]]) -> Any:
+def cover_image(item: Item, size: int, errors: list[FileProblem]) -> Any:
     """The item's cover decoded for a model of input ``size`` (a Pillow RGB image), or None after
-    appending (path, message) to ``errors``: one unreadable cover never stops a training run."""
+    appending a :class:`~musictagger.errors.FileProblem` to ``errors``: one unreadable cover never stops a training run."""
     from musictagger.ml.cover_input import open_image
 
     try:
         data, source = cover_bytes(item)
         return open_image(data, source=source, target_size=size)
     except MusictaggerError as exc:
-        errors.append((getattr(exc, "path", item.key), getattr(exc, "message", str(exc))))
+        errors.append(FileProblem.of(exc, item.key))
         return None

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from musictagger.errors import MusictaggerError
+from musictagger.errors import FileProblem, MusictaggerError
 from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
 from musictagger.training import metrics as M
 from musictagger.training.data import Dataset, DatasetError, Item, cover_bytes, resolve
@@ -47,7 +47,7 @@ class EvalReport:
     confusion: dict[str, Any]  # {"labels": [...], "counts": [[...]]}
     most: dict[str, list[dict[str, Any]]]  # label -> [{key, title, score, true}]
     worst_misses: list[dict[str, Any]]  # [{key, title, label, score, kind: "missed"|"false alarm"}]
-    errors: list[dict[str, str]] = field(default_factory=list)
+    errors: list[FileProblem] = field(default_factory=list)  # JSON: [{path, message}]
     json_path: str | None = None
     html_path: str | None = None
 
@@ -76,7 +76,7 @@ def run_pack(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     batch_size: int = 16,
-) -> tuple[list[int], np.ndarray, list[tuple[str, str]]]:
+) -> tuple[list[int], np.ndarray, list[FileProblem]]:
     """Item-level probabilities of ``pack`` (its own outputs), as the engine computes them.
 
     Returns (indices of the items that could be read, probabilities (n, outputs), errors).
@@ -90,7 +90,7 @@ def run_pack(
     tracker = ProgressTracker("evaluate", len(items), progress)
     ok: list[int] = []
     rows: list[np.ndarray] = []
-    errors: list[tuple[str, str]] = []
+    errors: list[FileProblem] = []
 
     def forward(x: np.ndarray, frontend=None) -> np.ndarray:
         outs = []
@@ -126,7 +126,7 @@ def run_pack(
                     try:
                         ex = read_excerpts(path, int(pack.input["sample_rate"]), policy)
                     except MusictaggerError as exc:
-                        errors.append((getattr(exc, "path", path), getattr(exc, "message", str(exc))))
+                        errors.append(FileProblem.of(exc, path))
                         continue
                     per_track.append(forward(np.stack(ex).astype(np.float32), frontend).mean(axis=0))
                 if not per_track:
@@ -134,7 +134,7 @@ def run_pack(
                 rows.append(np.mean(per_track, axis=0))
             ok.append(i)
         except MusictaggerError as exc:
-            errors.append((getattr(exc, "path", item.key), getattr(exc, "message", str(exc))))
+            errors.append(FileProblem.of(exc, item.key))
         tracker.advance(current=item.key)
     n_out = len(pack.labels)
     return ok, (np.stack(rows) if rows else np.zeros((0, n_out), dtype=np.float32)), errors
@@ -223,7 +223,7 @@ def evaluate(
         confusion=confusion,
         most=most,
         worst_misses=worst,
-        errors=[{"path": a, "message": b} for a, b in errors],
+        errors=errors,
     )
     if out_dir is not None:
         out = Path(out_dir)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from musictagger.errors import FileProblem
 from musictagger.training import metrics as M
 from musictagger.training.report import TrainReport, model_card
 
@@ -126,7 +127,7 @@ def finish_pack(
 
 
 def run_without_epochs(
-    elapsed_s: float, errors: list[tuple[str, str]] | None = None, device: str = "cpu"
+    elapsed_s: float, errors: list[FileProblem] | None = None, device: str = "cpu"
 ) -> dict[str, Any]:
     """The ``report`` argument of :func:`finish_pack` for a pack made without epochs (a head fitted to
     convergence, or a published model measured)."""

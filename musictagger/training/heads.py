@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from musictagger.errors import FileProblem
 from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
 from musictagger.training import metrics as M
 from musictagger.training.data import Dataset, DatasetError, Item, cover_image
@@ -65,7 +66,7 @@ class Embeddings:
 
     items: list[Item]
     views: dict[str, np.ndarray]
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[FileProblem] = field(default_factory=list)
     test_views: tuple[str, ...] = ("clean",)
 
     @property
@@ -110,7 +111,7 @@ def embed_covers(
     names = test_names + [f"aug{i}" for i in range(augmented_views)]
     rows: dict[str, list[np.ndarray]] = {n: [] for n in names}
     ok: list[Item] = []
-    errors: list[tuple[str, str]] = []
+    errors: list[FileProblem] = []
     tracker = ProgressTracker("embed", len(items), progress)
     tracker.update(0, force=True)
     clean: list[np.ndarray] = []

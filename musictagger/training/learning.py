@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from musictagger.library.model import artist_key
+from musictagger.library.types import artist_key
 from musictagger.progress import CancelToken, ProgressCallback
 from musictagger.training.data import Dataset, DatasetError, Item, from_folder
 
@@ -267,7 +267,7 @@ def _embed(items, packs, config, device, progress, cancel) -> tuple[dict[str, di
     """(pack name → album key → album embedding, how many albums had to be computed), through the
     engine and its result cache."""
     from musictagger.pipeline.cache import ResultCache
-    from musictagger.pipeline.engine import Suggester
+    from musictagger.pipeline.suggester import Suggester
 
     out: dict[str, dict[str, Any]] = {p.name: {} for p in packs}
     computed = 0

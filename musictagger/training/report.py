@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from musictagger.errors import FileProblem
+
 
 @dataclass
 class TrainReport:
@@ -23,12 +25,12 @@ class TrainReport:
     history: list[dict[str, float | None]]
     device: str
     elapsed_s: float
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message) of unusable inputs
+    errors: list[FileProblem] = field(default_factory=list)  # unusable inputs
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["pack_path"] = str(self.pack_path)
-        out["errors"] = [{"path": p, "message": m} for p, m in self.errors]
+        out["errors"] = [e.to_json() for e in self.errors]
         return out
 
 

@@ -15,7 +15,7 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
-from musictagger.library.model import artist_key
+from musictagger.library.types import artist_key
 
 
 class _HasArtist(Protocol):

@@ -40,7 +40,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from musictagger.errors import MusictaggerError
+from musictagger.errors import FileProblem, MusictaggerError
 from musictagger.ml.packs import ModelPack, build_model
 from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
 from musictagger.training import metrics as M
@@ -130,7 +130,7 @@ class CoverFeed:
         val_keys: set[str],
         tracker: ProgressTracker,
         cancel: CancelToken | None,
-        errors: list[tuple[str, str]],
+        errors: list[FileProblem],
     ) -> list[Item]:
         from musictagger.ml.cover_input import preprocess
 
@@ -252,7 +252,7 @@ class AudioFeed:
         val_keys: set[str],
         tracker: ProgressTracker,
         cancel: CancelToken | None,
-        errors: list[tuple[str, str]],
+        errors: list[FileProblem],
     ) -> list[Item]:
         from musictagger.audio import ExcerptPolicy, read_duration, read_excerpts
 
@@ -275,7 +275,7 @@ class AudioFeed:
                         centres, probs = self._teacher_probs(t_wave)
                         self.teacher_windows[path] = (centres * self.sr / self.hop, probs)
                 except (MusictaggerError, ValueError) as exc:
-                    errors.append((getattr(exc, "path", path), getattr(exc, "message", str(exc))))
+                    errors.append(FileProblem.of(exc, path))
                     continue
                 with torch.inference_mode():
                     db = self.frontend(torch.from_numpy(wave[None]).to(self.device))[0, 0]
@@ -435,7 +435,7 @@ class _Data:
     train_items: list[Item]
     val_items: list[Item]
     decoded: int
-    errors: list[tuple[str, str]]
+    errors: list[FileProblem]
 
 
 @dataclass
@@ -498,7 +498,7 @@ def _prepare_data(kind, dataset, options: TrainOptions, seed: int, dev, init_fro
     feed: Any = CoverFeed(spec) if kind == "cover" else AudioFeed(spec, options, dev, ds.teacher, labels)
     tracker = ProgressTracker("decode", len(ds.items), progress)
     tracker.update(0, force=True)
-    errors: list[tuple[str, str]] = []
+    errors: list[FileProblem] = []
     decoded = {it.key for it in feed.prepare(ds.items, {it.key for it in val_items}, tracker, cancel, errors)}
     by_key = {it.key: it for it in ds.items}
     if isinstance(feed, AudioFeed):  # items lose tracks that failed to decode

@@ -13,7 +13,7 @@ from musictagger.watch.state import WatchState, folder_signature
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.journal import Journal, RunResult
     from musictagger.library import Index
-    from musictagger.pipeline.engine import Suggester
+    from musictagger.pipeline.suggester import Suggester
     from musictagger.pipeline.types import AlbumSuggestions
 
 log = logging.getLogger("musictagger.watch")

@@ -21,6 +21,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Literal
 
 from musictagger.library.index import ensure_schema
 
@@ -50,6 +51,10 @@ def folder_signature(folder: str | os.PathLike[str]) -> str | None:
         return None
     h = hashlib.sha1("\n".join(sorted(entries)).encode("utf-8", "surrogateescape"))
     return h.hexdigest()
+
+
+#: What became of an album in a whole-library batch.
+AlbumStatus = Literal["done", "failed"]
 
 
 class WatchState:
@@ -113,7 +118,7 @@ class WatchState:
             ).fetchall()
         return dict(rows)
 
-    def mark_album(self, batch_id: str, album_key: str, status: str, run_id: int | None) -> None:
+    def mark_album(self, batch_id: str, album_key: str, status: AlbumStatus, run_id: int | None) -> None:
         with self._lock, self._conn:
             self._conn.execute(
                 "INSERT OR REPLACE INTO batch_albums (batch_id, album_key, status, run_id, updated_at) VALUES (?,?,?,?,?)",

@@ -28,6 +28,7 @@ from musictagger.ml.packs.manifest import (
     FORMAT_VERSION,
     KINDS,
     BackboneRef,
+    PackKind,
     PackManifest,
     validate_manifest,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "FORMAT_VERSION",
     "KINDS",
+    "PackKind",
     "MANIFEST_FILE",
     "MODEL_CARD_FILE",
     "PICKLE_SUFFIXES",

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from musictagger.errors import PackError
 
@@ -27,7 +27,9 @@ FORMAT_VERSION = 1
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_LABEL_QUALITY = 0.5
 
-KINDS = ("cover", "audio")
+#: What a pack reads: the album cover or the audio.
+PackKind = Literal["cover", "audio"]
+KINDS: tuple[PackKind, ...] = get_args(PackKind)
 LABEL_SPACES = ("taxonomy", "free")
 MEL_NORMS = ("slaney", None)
 #: Audio front ends: "mel_db" (:class:`musictagger.ml.frontend.MelSpectrogram`, a dB log-mel) and
@@ -211,7 +213,7 @@ class PackManifest:
 
     name: str
     version: str
-    kind: str
+    kind: PackKind
     labels: tuple[str, ...]
     input: dict[str, Any]
     architecture: dict[str, Any]

@@ -35,6 +35,7 @@ from musictagger.ml.packs.manifest import (
     DEFAULT_LABEL_QUALITY,
     DEFAULT_THRESHOLD,
     FORMAT_VERSION,
+    PackKind,
     PackManifest,
 )
 
@@ -70,7 +71,7 @@ class ModelPack:
         return self.manifest.version
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> PackKind:
         return self.manifest.kind
 
     @property

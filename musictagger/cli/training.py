@@ -1,6 +1,6 @@
 """CLI commands for training: ``train``, ``evaluate``, ``learn``.
 
-Wired into :mod:`musictagger.cli` by ``training_cli.add_parsers(sub)``. Like every command, they
+Registered by :func:`musictagger.cli.build_parser` like every command module. Like every command, they
 print for a person by default and a stable JSON object with ``--json``.
 """
 
@@ -141,7 +141,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     with progress_bar(args) as bar:
         report = evaluate(args.pack, args.data, out_dir=args.out, device=args.device, progress=bar)
-    errors = [(e["path"], e["message"]) for e in report.errors]
     if args.json:
         emit_json(report.to_json())
     else:
@@ -158,8 +157,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             )
         if report.html_path:
             print(f"report: {report.html_path}")
-    print_error_summary(errors)
-    return EXIT_FILES_FAILED if errors else EXIT_OK
+    print_error_summary(report.errors)
+    return EXIT_FILES_FAILED if report.errors else EXIT_OK
 
 
 def cmd_learn(args: argparse.Namespace) -> int:

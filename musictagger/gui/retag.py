@@ -1,12 +1,12 @@
-"""Tagging the whole library in one resumable batch (the core's :func:`~musictagger.watch.batch.run_batch`).
+"""Tagging the whole library in one resumable batch (the core's :func:`~musictagger.watch.retag.run_batch`).
 
 Every album gets the models' suggestions as they stand (at the configured minimum confidence),
 except that the decisions made in the review are honoured — rejected tags are not written, tags
 accepted or added by hand are — exactly as ``musictagger apply ROOT --write`` does, and with the
 same batch identity: a batch stopped in the app can be resumed from the command line and back.
 
-Two tasks: :class:`BatchPrepareTask` loads the models and works out whether an interrupted batch
-with the same roots and settings exists (for the confirmation), then :class:`BatchTask` runs it.
+Two tasks: :class:`RetagPrepareTask` loads the models and works out whether an interrupted batch
+with the same roots and settings exists (for the confirmation), then :class:`RetagTask` runs it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import copy
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from musictagger.gui.tasks import Task
@@ -23,19 +22,19 @@ from musictagger.progress import Progress
 
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.config import Config
-    from musictagger.gui.engine import Engine
+    from musictagger.gui.models_loader import ModelsLoader
     from musictagger.library import Album
     from musictagger.pipeline.review import AlbumReview
     from musictagger.pipeline.types import PackInfo
-    from musictagger.watch.batch import BatchSummary
+    from musictagger.watch.retag import BatchSummary
 
 #: The progress stage the status bar names "Tagging library" (run_batch reports the engine's "suggest").
 BATCH_STAGE = "batch"
 
 
 @dataclass(frozen=True)
-class BatchPlan:
-    """What the confirmation shows and :class:`BatchTask` runs: the settings are a snapshot, so
+class RetagPlan:
+    """What the confirmation shows and :class:`RetagTask` runs: the settings are a snapshot, so
     the batch written is the one the user confirmed (and its id the one checked for resuming)."""
 
     albums: tuple[Album, ...]
@@ -52,25 +51,14 @@ class BatchPlan:
         return ", ".join(f"{p.name} {p.version}" for p in self.packs) or "no packs"
 
 
-def unfinished_batch(batch_id: str, db_path: Path | None = None) -> bool:
-    """Whether a batch with this id was interrupted (the next run of it resumes)."""
-    from musictagger.watch.state import WatchState
-
-    state = WatchState(db_path)
-    try:
-        return state.is_unfinished(batch_id)
-    finally:
-        state.close()
-
-
-class BatchPrepareTask(Task):
+class RetagPrepareTask(Task):
     """Loads the models (their names and versions are part of the batch id) and builds the plan."""
 
     title = "Preparing"
 
     def __init__(
         self,
-        engine: Engine,
+        engine: ModelsLoader,
         albums: Sequence[Album],
         roots: Sequence[str],
         config: Config,
@@ -83,35 +71,33 @@ class BatchPrepareTask(Task):
         self.config = copy.deepcopy(config)
         self.reviews = dict(reviews or {})
 
-    def execute(self) -> BatchPlan:
-        from musictagger.watch import WatchState
-        from musictagger.watch.batch import batch_id_for
+    def execute(self) -> RetagPlan:
+        from musictagger.session import open_session
+        from musictagger.watch.retag import batch_id_for
 
         self.report(Progress("load", 0, None, "loading models"))
         suggester = self.engine.get(self.cancel_token)
         self.signals.info.emit(self.engine.info)
         packs = tuple(suggester.pack_infos)
         bid = batch_id_for(self.roots, self.config, [f"{p.name}@{p.version}" for p in packs])
-        resuming = unfinished_batch(bid)
         done = 0
-        if resuming:
-            state = WatchState()
-            try:
+        with open_session(self.config) as session:
+            state = session.watch_state
+            resuming = state.is_unfinished(bid)  # an interrupted batch with this id: the next run resumes it
+            if resuming:
                 keys = {a.key for a in self.albums}
                 done = sum(1 for k, s in state.album_status(bid).items() if s == "done" and k in keys)
-            finally:
-                state.close()
-        return BatchPlan(self.albums, self.roots, self.config, packs, bid, resuming, done, self.reviews)
+        return RetagPlan(self.albums, self.roots, self.config, packs, bid, resuming, done, self.reviews)
 
 
-class BatchTask(Task):
+class RetagTask(Task):
     """Runs the batch in the core process: suggestions stream album by album into one journaled,
     undoable run."""
 
     title = "Tagging library"
     writes = True
 
-    def __init__(self, engine: Engine, plan: BatchPlan) -> None:
+    def __init__(self, engine: ModelsLoader, plan: RetagPlan) -> None:
         super().__init__()
         self.engine = engine
         self.plan = plan

@@ -33,8 +33,8 @@ from musictagger.watch.state import WatchState
 if TYPE_CHECKING:  # pragma: no cover
     from musictagger.journal import FileChange, Journal, RunResult
     from musictagger.library import Album
-    from musictagger.pipeline.engine import Suggester
     from musictagger.pipeline.review import AlbumReview
+    from musictagger.pipeline.suggester import Suggester
 
 
 def batch_id_for(roots: Sequence[str | os.PathLike[str]], config: Config, packs: Sequence[str]) -> str:

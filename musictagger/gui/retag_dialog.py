@@ -7,8 +7,8 @@ import html
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from musictagger.gui.batch import BatchPlan
 from musictagger.gui.chips import format_percent
+from musictagger.gui.retag import RetagPlan
 from musictagger.gui.statusbar import format_duration
 
 FIELD_NAMES = {"genre": "Genre", "style": "Style"}
@@ -18,7 +18,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def describe_plan(plan: BatchPlan) -> str:
+def describe_plan(plan: RetagPlan) -> str:
     """The confirmation's text (rich text): what will be written, where, and that it is safe."""
     t, inf = plan.config.tags, plan.config.inference
     n = len(plan.albums)
@@ -55,8 +55,8 @@ def describe_plan(plan: BatchPlan) -> str:
     return "".join(lines)
 
 
-class BatchConfirmDialog(QDialog):
-    def __init__(self, plan: BatchPlan, parent: QWidget | None = None) -> None:
+class RetagConfirmDialog(QDialog):
+    def __init__(self, plan: RetagPlan, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plan = plan
         self.setWindowTitle("Tag Whole Library")
@@ -83,7 +83,7 @@ class BatchConfirmDialog(QDialog):
         self.resize(560, self.sizeHint().height())
 
 
-class BatchSummaryDialog(QDialog):
+class RetagSummaryDialog(QDialog):
     """The figures of a finished (or stopped) batch; :attr:`undo_requested` carries its run id."""
 
     undo_requested = Signal(int)

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, Literal
 
 from musictagger.errors import FileProblem
 
 VARIOUS_ARTISTS = "Various Artists"
 UNKNOWN_ARTIST = "Unknown Artist"
 
-# Where an album's cover comes from, in order of preference.
-COVER_EMBEDDED = "embedded"
-COVER_FOLDER = "folder"
-COVER_NONE = "none"
+#: Where an album's cover comes from, in order of preference.
+CoverSource = Literal["embedded", "folder", "none"]
+COVER_EMBEDDED: Final = "embedded"
+COVER_FOLDER: Final = "folder"
+COVER_NONE: Final = "none"
 
 
 @dataclass(slots=True)
@@ -67,7 +68,7 @@ class Album:
     album_artist: str | None
     year: int | None
     tracks: list[Track] = field(default_factory=list)
-    cover_source: str = COVER_NONE  # "embedded" | "folder" | "none"
+    cover_source: CoverSource = COVER_NONE
     cover_path: str | None = None
 
     @property

@@ -1,4 +1,4 @@
-"""Foundation commands: scan, tags, set-genres, runs, undo, config."""
+"""Library commands: ``scan``, ``tags``, ``set-genres`` (reading and writing the files' tags)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from musictagger.cli.common import (
     progress_bar,
     split_genre_arg,
 )
+from musictagger.session import open_session
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -44,30 +45,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_set_genres)
 
-    p = sub.add_parser("runs", help="list journaled write runs")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=non_negative_int, default=50)
-    p.set_defaults(func=cmd_runs)
-
-    p = sub.add_parser("undo", help="undo a write run (default: the last one)")
-    p.add_argument("run_id", nargs="?", type=int, metavar="RUN_ID")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_undo)
-
-    p = sub.add_parser("config", help="show the configuration")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--defaults", action="store_true", help="print every key with its default, documented")
-    g.add_argument("--path", action="store_true", help="print where the config file lives")
-    p.set_defaults(func=cmd_config)
-
 
 # ---------------------------------------------------------------- scan
 def cmd_scan(args: argparse.Namespace) -> int:
-    from musictagger.library import Index, album_to_json, scan
+    from musictagger.library import album_to_json, scan
 
-    cfg = config_from_args(args)
-    with Index() as index, progress_bar(args) as bar:
-        result = scan(args.roots, index=index, config=cfg, progress=bar)
+    with open_session(config_from_args(args)) as session, progress_bar(args) as bar:
+        result = scan(args.roots, index=session.index, config=session.config, progress=bar)
     errors, warnings = result.errors, result.warnings
     if args.json:
         emit_json(
@@ -154,7 +138,7 @@ def cmd_set_genres(args: argparse.Namespace) -> int:
     import os
 
     from musictagger.config import validate
-    from musictagger.journal import FileChange, GenreEdit, Journal
+    from musictagger.journal import FileChange, GenreEdit
 
     cfg = config_from_args(args)
     t = cfg.tags
@@ -172,8 +156,8 @@ def cmd_set_genres(args: argparse.Namespace) -> int:
     # can go stale): a genre another program adds meanwhile is kept.
     edit = GenreEdit(t.field, tuple(genres), t.mode, t.max_genres)
     changes = [FileChange(os.path.abspath(path), edit=edit) for path in args.files]
-    with Journal() as journal, progress_bar(args) as bar:
-        result = journal.apply(
+    with open_session(cfg) as session, progress_bar(args) as bar:
+        result = session.journal.apply(
             changes,
             kind="set-genres",
             config=t,
@@ -204,89 +188,3 @@ def cmd_set_genres(args: argparse.Namespace) -> int:
             )
     print_error_summary(errors)
     return EXIT_FILES_FAILED if errors else EXIT_OK
-
-
-# ---------------------------------------------------------------- runs / undo
-def cmd_runs(args: argparse.Namespace) -> int:
-    from musictagger.journal import Journal
-
-    with Journal() as journal:
-        runs = journal.runs(limit=args.limit)
-    if args.json:
-        emit_json(
-            {
-                "runs": [
-                    {
-                        "id": r.id,
-                        "started": r.started,
-                        "files": r.files,
-                        "kind": r.kind,
-                        "status": r.status,
-                        "finished": r.finished,
-                        "undone_by": r.undone_by,
-                    }
-                    for r in runs
-                ]
-            }
-        )
-        return EXIT_OK
-    if not runs:
-        print("no runs yet")
-    for r in runs:
-        note = f"  (undone by run {r.undone_by})" if r.undone_by else ""
-        print(f"{r.id:>5}  {r.started[:19].replace('T', ' ')}  {r.kind:<12} {r.files:>6} files  {r.status}{note}")
-    return EXIT_OK
-
-
-def cmd_undo(args: argparse.Namespace) -> int:
-    from musictagger.journal import Journal
-
-    cfg = config_from_args(args)
-    with Journal() as journal, progress_bar(args) as bar:
-        result = journal.undo(args.run_id, config=cfg.tags, progress=bar)
-    errors = [o.problem for o in result.outcomes if o.problem is not None]
-    if args.json:
-        emit_json(
-            {
-                "run_id": result.run_id,
-                "undone_run": journal_undone_run(result.run_id, args.run_id),
-                "files": [
-                    {"path": o.path, "ok": o.ok, "changed": o.changed, "skipped": o.skipped, "message": o.message}
-                    for o in result.outcomes
-                ],
-            }
-        )
-    else:
-        for o in result.outcomes:
-            if o.ok and o.changed:
-                print(f"restored {shown(o.path)}")
-            for note in [o.message] if o.ok and o.message else []:
-                print(f"  note: {shown(note)}")
-        print(f"\nundo run {result.run_id}: {result.changed_count} files restored")
-    print_error_summary(errors)
-    return EXIT_FILES_FAILED if errors else EXIT_OK
-
-
-def journal_undone_run(undo_run_id: int | None, asked: int | None) -> int | None:
-    """The run an undo run reverted (what was asked, or what "the last run" resolved to)."""
-    if asked is not None or undo_run_id is None:
-        return asked
-    from musictagger.journal import Journal
-
-    with Journal() as journal:
-        return journal.run(undo_run_id).undoes_run
-
-
-def cmd_config(args: argparse.Namespace) -> int:
-    from musictagger.config import default_config_text
-    from musictagger.paths import app_dirs
-
-    if args.defaults:
-        print(default_config_text())
-    elif args.path:
-        print(args.config or app_dirs().config_file)
-    else:
-        import tomli_w
-
-        print(tomli_w.dumps(config_from_args(args).to_dict()))
-    return EXIT_OK

@@ -5,25 +5,31 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Final, Literal
 
+from musictagger.config import TagField, WriteMode
 from musictagger.errors import FileProblem
 
-# Run kinds written by the journal itself; callers name their own (``"set-genres"``, ``"watch"``…).
-UNDO = "undo"
+#: What wrote a run: ``set-genres`` and ``apply`` (the CLI; ``apply`` also the whole-library
+#: re-tagging, from the app too), ``watch`` (the watcher's auto-apply), ``gui-apply`` (Apply in the
+#: app), ``undo`` (written by the journal itself).
+RunKind = Literal["set-genres", "apply", "watch", "gui-apply", "undo"]
+UNDO: Final = "undo"
 
-# Run statuses.
-RUNNING = "running"
-DONE = "done"
-CANCELLED = "cancelled"
-FAILED = "failed"  # stopped by an unexpected error (per-file errors do not fail a run)
-INTERRUPTED = "interrupted"  # the process died; found and closed by Journal.recover() at the next start
+#: Run statuses.
+RunStatus = Literal["running", "done", "cancelled", "failed", "interrupted"]
+RUNNING: Final = "running"
+DONE: Final = "done"
+CANCELLED: Final = "cancelled"
+FAILED: Final = "failed"  # stopped by an unexpected error (per-file errors do not fail a run)
+INTERRUPTED: Final = "interrupted"  # the process died; found and closed by Journal.recover() at the next start
 
-# Entry statuses.
-PENDING = "pending"  # written to the journal, file write under way (or the process died)
-ENTRY_DONE = "done"
-ENTRY_FAILED = "failed"
-UNDONE = "undone"
+#: Entry statuses.
+EntryStatus = Literal["pending", "done", "failed", "undone"]
+PENDING: Final = "pending"  # written to the journal, file write under way (or the process died)
+ENTRY_DONE: Final = "done"
+ENTRY_FAILED: Final = "failed"
+UNDONE: Final = "undone"
 
 
 @dataclass(frozen=True)
@@ -57,9 +63,9 @@ class GenreEdit:
     overwritten by a list planned from an older read.
     """
 
-    field: str
+    field: TagField
     genres: tuple[str, ...]
-    mode: str = "merge"
+    mode: WriteMode = "merge"
     max_genres: int = 5
 
     def plan(self, current: list[str]) -> list[str]:
@@ -103,7 +109,7 @@ class FileOutcome:
 @dataclass
 class RunResult:
     run_id: int | None  # None for a dry run, or when nothing needed writing
-    kind: str
+    kind: RunKind
     outcomes: list[FileOutcome]
     cancelled: bool = False
 
@@ -145,6 +151,9 @@ class Recovery:
 
 @dataclass
 class RunInfo:
+    """A run as recorded (``kind`` a :data:`RunKind` and ``status`` a :data:`RunStatus` when this
+    version wrote it; a newer version may have written others)."""
+
     id: int
     kind: str
     started: str  # ISO 8601, local time with offset

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
-# Logical field names used across the tag layer, journal and CLI.
-GENRE = "genre"
-STYLE = "style"
+# The settings' choice types, re-exported for the tag layer's users.
+from musictagger.config import TagField as TagField
+from musictagger.config import WriteMode as WriteMode
+
+# Logical field names used across the tag layer, journal and CLI (the two genre-like ones are a TagField).
+GENRE: Final = "genre"
+STYLE: Final = "style"
 # Our own custom fields (provenance); stored in a form other players ignore.
 CUSTOM_PREFIX = "MUSICTAGGER_"
 PROV_MODEL = "MUSICTAGGER_MODEL"  # e.g. "covers-v1 1.0.0; audio-crnn 1.0.0"

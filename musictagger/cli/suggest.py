@@ -1,10 +1,10 @@
-"""Model commands: suggest, apply, models list/info/import-choi2016."""
+"""Suggesting commands: ``suggest`` (what the models say) and ``apply`` (the diff, and with ``--write`` the
+resumable re-tagging of the roots)."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 from musictagger.cli import EXIT_FILES_FAILED, EXIT_OK, emit_json, err, shown
@@ -16,8 +16,8 @@ from musictagger.cli.common import (
     print_diff,
     print_error_summary,
     progress_bar,
-    seconds,
 )
+from musictagger.session import Session, open_session
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -49,43 +49,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_apply)
 
-    p = sub.add_parser("watch", help="watch folders and tag new albums once they are fully copied")
-    p.add_argument("roots", nargs="+", type=Path, metavar="ROOT")
-    p.add_argument("--auto-apply", action="store_true", help="write labels at or above --min-confidence (journaled)")
-    p.add_argument("--min-confidence", type=fraction, help="auto-apply threshold (default: config [watch])")
-    p.add_argument("--quiet-seconds", type=seconds, help="seconds without change before an album is processed")
-    p.add_argument(
-        "--process-existing",
-        action="store_true",
-        help="the first time a folder is watched, also process the albums already in it "
-        "(default: they are recorded as seen; use `apply --write` to re-tag a library)",
-    )
-    p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
-    p.add_argument("--models", help="comma-separated pack names or paths")
-    p.set_defaults(func=cmd_watch)
 
-    p = sub.add_parser("models", help="list, inspect and import model packs")
-    msub = p.add_subparsers(dest="models_command", metavar="SUBCOMMAND", required=True)
-    q = msub.add_parser("list", help="list installed packs")
-    q.add_argument("--json", action="store_true")
-    q.set_defaults(func=cmd_models_list)
-    q = msub.add_parser("info", help="show a pack's manifest summary and model card")
-    q.add_argument("name")
-    q.add_argument("--json", action="store_true")
-    q.set_defaults(func=cmd_models_info)
-    q = msub.add_parser("import-choi2016", help="import the published Choi et al. 2016 Keras CRNN (.h5)")
-    q.add_argument("file", type=Path, metavar="FILE.h5")
-    q.add_argument("--name", default="choi2016-msd")
-    q.set_defaults(func=cmd_models_import_choi2016)
+def _prepare(args: argparse.Namespace, session: Session):
+    """The run's config (flags over the config file), the scanned roots and the suggester."""
+    from musictagger.library import scan
 
-
-def _prepare(args: argparse.Namespace):
-    from musictagger.library import Index, scan
-    from musictagger.pipeline import select_packs
-    from musictagger.pipeline.cache import ResultCache
-    from musictagger.pipeline.engine import Suggester
-
-    cfg = config_from_args(args)
+    cfg = session.config
     inf = cfg.inference
     if args.min_confidence is not None:
         inf.min_confidence = args.min_confidence
@@ -97,12 +66,17 @@ def _prepare(args: argparse.Namespace):
         if getattr(args, key, None) is not None:
             setattr(cfg.tags, key, getattr(args, key))
     problems: list[str] = []
-    packs = select_packs(inf.packs, args.models.split(",") if args.models else None, problems=problems)
+    suggester = session.suggester(
+        models=args.models.split(",") if args.models else None,
+        device=args.device,
+        use_cache=not args.no_cache,
+        problems=problems,
+    )
     for problem in problems:
         err(f"model pack not used: {problem}")
     args.pack_problems = problems
-    with Index() as index, progress_bar(args) as bar:
-        scanned = scan(args.roots, index=index, config=cfg, progress=bar)
+    with progress_bar(args) as bar:
+        scanned = scan(args.roots, index=session.index, config=cfg, progress=bar)
     if args.command == "suggest":  # pictures in folders without audio are judged on their own
         from musictagger.library import cover_only_albums
 
@@ -111,8 +85,6 @@ def _prepare(args: argparse.Namespace):
             os.path.dirname(a.cover_path) for a in scanned.albums if a.cover_path
         }
         scanned.albums.extend(cover_only_albums(args.roots, used))
-    cache = None if args.no_cache else ResultCache()
-    suggester = Suggester(packs, cfg, device=args.device, cache=cache)
     return cfg, scanned, suggester
 
 
@@ -165,8 +137,9 @@ def _explain(s) -> str:
 
 
 def cmd_suggest(args: argparse.Namespace) -> int:
-    cfg, scanned, suggester = _prepare(args)
-    results = _run(args, suggester, scanned.albums)
+    with open_session(config_from_args(args)) as session:
+        cfg, scanned, suggester = _prepare(args, session)
+        results = _run(args, suggester, scanned.albums)
     errors = scanned.errors + [e for r in results for e in r.errors]
     if args.json:
         emit_json(
@@ -200,42 +173,42 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
     Both honour the review made in the desktop app (the library index's reviews): tags the user
     rejected are not written, tags accepted or added by hand are, whatever their confidence."""
-    from musictagger.journal import Journal
-    from musictagger.library import Index
     from musictagger.pipeline.apply import review_changes
     from musictagger.pipeline.review import ReviewPolicy, ReviewStore, review_for
-    from musictagger.watch.batch import run_batch
-    from musictagger.watch.state import WatchState
+    from musictagger.watch.retag import run_batch
 
-    cfg, scanned, suggester = _prepare(args)
-    t = cfg.tags
-    policy = ReviewPolicy.from_config(cfg)
-    with Index() as index:
-        reviews = ReviewStore(index).load([a.key for a in scanned.albums], policy)
-    errors = list(scanned.errors)
-    by_key = {a.key: a for a in scanned.albums}
-    summary = None
-    with Journal() as journal, progress_bar(args) as bar:
-        if args.write:
-            state = WatchState()
-            try:
+    with open_session(config_from_args(args)) as session:
+        cfg, scanned, suggester = _prepare(args, session)
+        t = cfg.tags
+        policy = ReviewPolicy.from_config(cfg)
+        reviews = ReviewStore(session.index).load([a.key for a in scanned.albums], policy)
+        errors = list(scanned.errors)
+        by_key = {a.key: a for a in scanned.albums}
+        summary = None
+        with progress_bar(args) as bar:
+            if args.write:
                 summary = run_batch(
-                    scanned.albums, args.roots, suggester, journal, state, cfg, progress=bar, reviews=reviews
+                    scanned.albums,
+                    args.roots,
+                    suggester,
+                    session.journal,
+                    session.watch_state,
+                    cfg,
+                    progress=bar,
+                    reviews=reviews,
                 )
-            finally:
-                state.close()
-            result = summary.run
-            errors += summary.errors
-        else:
+                result = summary.run
+                errors += summary.errors
+            else:
 
-            def changes():
-                for r in suggester.run(scanned.albums, progress=bar):
-                    errors.extend(r.errors)
-                    review = review_for(r, policy, suggester.pack_infos, reviews.get(r.key))
-                    yield from review_changes(by_key[r.key], review, t)
+                def changes():
+                    for r in suggester.run(scanned.albums, progress=bar):
+                        errors.extend(r.errors)
+                        review = review_for(r, policy, suggester.pack_infos, reviews.get(r.key))
+                        yield from review_changes(by_key[r.key], review, t)
 
-            result = journal.apply(changes(), kind="apply", config=t, dry_run=True)
-            errors += [o.problem for o in result.outcomes if o.problem is not None]
+                result = session.journal.apply(changes(), kind="apply", config=t, dry_run=True)
+                errors += [o.problem for o in result.outcomes if o.problem is not None]
     if args.json:
         emit_json(
             {
@@ -274,114 +247,3 @@ def cmd_apply(args: argparse.Namespace) -> int:
             print(f"\n{changed} files would change. Nothing was written: add --write to write (undoable).")
     print_error_summary(errors)
     return EXIT_FILES_FAILED if errors else EXIT_OK
-
-
-def cmd_watch(args: argparse.Namespace) -> int:
-    import datetime
-    import threading
-
-    from musictagger.journal import Journal
-    from musictagger.library import Index
-    from musictagger.pipeline import select_packs
-    from musictagger.pipeline.cache import ResultCache
-    from musictagger.pipeline.engine import Suggester
-    from musictagger.watch import FolderWatcher, WatchState
-    from musictagger.watch.service import AlbumProcessor
-
-    cfg = config_from_args(args)
-    w = cfg.watch
-    quiet = args.quiet_seconds if args.quiet_seconds is not None else w.quiet_seconds
-    min_conf = args.min_confidence if args.min_confidence is not None else w.auto_apply_min_confidence
-    auto = args.auto_apply or w.auto_apply
-    packs = select_packs(cfg.inference.packs, args.models.split(",") if args.models else None)
-    suggester = Suggester(packs, cfg, device=args.device, cache=ResultCache())
-
-    def say(line: str) -> None:
-        print(f"{datetime.datetime.now():%H:%M:%S} {line}", flush=True)
-
-    with Index() as index, Journal() as journal:
-        state = WatchState()
-        processor = AlbumProcessor(
-            cfg,
-            suggester,
-            index,
-            journal,
-            state,
-            auto_apply=auto,
-            min_confidence=min_conf,
-            notify=lambda event: say(event.describe()),
-        )
-        mode = f"auto-apply at ≥ {min_conf:.2f}" if auto else "suggest only"
-        say(f"watching {', '.join(map(str, args.roots))} ({mode}, quiet {quiet:g} s); Ctrl+C stops")
-        watcher = FolderWatcher(
-            args.roots, processor, state=state, quiet_seconds=quiet, process_existing=args.process_existing
-        )
-        try:
-            with watcher:
-                threading.Event().wait()
-        except KeyboardInterrupt:
-            say("stopped")
-        finally:
-            state.close()
-    return EXIT_OK
-
-
-def cmd_models_list(args: argparse.Namespace) -> int:
-    from musictagger.ml.packs import find_packs_with_problems
-
-    packs, problems = find_packs_with_problems()
-    if args.json:
-        emit_json(
-            {
-                "packs": [
-                    {
-                        "name": p.name,
-                        "kind": p.kind,
-                        "version": p.version,
-                        "bundled": p.bundled,
-                        "labels": list(p.labels),
-                        "path": str(p.path),
-                    }
-                    for p in packs
-                ],
-                "problems": [str(e) for e in problems],
-            }
-        )
-    else:
-        if not packs:
-            print("no model packs installed")
-        for p in packs:
-            where = "bundled" if p.bundled else "user"
-            print(f"{p.name:<24} {p.kind:<6} {p.version:<8} {where:<8} {len(p.labels)} labels  {p.path}")
-        for e in problems:
-            print(f"  problem: {e}", file=sys.stderr)
-    return EXIT_OK
-
-
-def cmd_models_info(args: argparse.Namespace) -> int:
-    from musictagger.ml.packs import find_pack
-
-    p = find_pack(args.name)
-    if args.json:
-        emit_json({"name": p.name, "path": str(p.path), "bundled": p.bundled, "manifest": p.manifest.to_dict()})
-        return EXIT_OK
-    m = p.manifest
-    print(f"{p.name} {p.version} ({p.kind}, {'bundled' if p.bundled else 'user'})  {p.path}")
-    print(f"  architecture: {p.architecture.get('name')}  labels: {len(p.labels)}  licence: {m.license}")
-    for ref in m.backbones:
-        print(f"  backbone: {ref.name} (sha256 {ref.sha256[:12]}…)")
-    if m.description:
-        print(f"  {m.description}")
-    print()
-    print(p.model_card())
-    return EXIT_OK
-
-
-def cmd_models_import_choi2016(args: argparse.Namespace) -> int:
-    from musictagger.ml.choi2016 import import_choi2016
-
-    pack = import_choi2016(args.file, name=args.name)
-    print(f"imported {pack.name} {pack.version} into {pack.path}")
-    mapped = sum(1 for t in pack.labels if pack.label_map.get(t))
-    print(f"{len(pack.labels)} tags, {mapped} mapped to taxonomy labels")
-    return EXIT_OK

@@ -1,11 +1,11 @@
 """The models, shared by suggest runs, the folder watcher and batch re-tagging.
 
 They are loaded on first use, in the core process (:class:`~musictagger.gui.worker.CoreProcess`:
-torch is imported there, never in the window's process). :meth:`Engine.get` waits for that, which
+torch is imported there, never in the window's process). :meth:`ModelsLoader.get` waits for that, which
 is why it is only ever called from background tasks, never from the GUI thread.
 
 One set of models serves the whole app, and runs one job at a time. So whoever runs them — a
-Suggest task, the watcher, a batch — holds :meth:`Engine.exclusive` for as long as it does; the
+Suggest task, the watcher, a batch — holds :meth:`ModelsLoader.exclusive` for as long as it does; the
 others wait their turn.
 """
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 @dataclass(frozen=True)
-class EngineInfo:
+class ModelsInfo:
     """What the status bar and the About dialog show about the loaded models."""
 
     device_name: str
@@ -38,7 +38,7 @@ class EngineInfo:
         return ", ".join(f"{p.name} {p.version} ({p.kind})" for p in self.packs) or "no packs"
 
 
-class Engine:
+class ModelsLoader:
     """Holds one :class:`RemoteSuggester`; :meth:`reset` drops it when the settings that shape it change."""
 
     def __init__(self, config: Config, core: CoreProcess) -> None:
@@ -47,7 +47,7 @@ class Engine:
         self._lock = threading.Lock()  # guards loading the models
         self._run_lock = threading.Lock()  # held while the models run (see exclusive())
         self._suggester: RemoteSuggester | None = None
-        self.info: EngineInfo | None = None
+        self.info: ModelsInfo | None = None
 
     @contextlib.contextmanager
     def exclusive(
@@ -86,5 +86,5 @@ class Engine:
                 suggester = RemoteSuggester(self.core, self._config)
                 suggester.load(cancel)
                 self._suggester = suggester
-                self.info = EngineInfo(suggester.device_name, tuple(suggester.pack_infos), suggester.cards)
+                self.info = ModelsInfo(suggester.device_name, tuple(suggester.pack_infos), suggester.cards)
             return self._suggester
