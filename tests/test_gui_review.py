@@ -163,6 +163,17 @@ def test_review_survives_quit_and_relaunch_and_the_cli_apply_honours_it(qtbot, l
         assert "Doom Metal" not in genres
         assert "Doom Metal" not in files[str(path)]["new"]
 
+    # ... and the app, opened again, shows both albums Applied with the decisions kept.
+    third = create_window()
+    qtbot.addWidget(third)
+    qtbot.waitUntil(lambda: third.controller.model.rowCount() == 2, timeout=TIMEOUT_MS)
+    assert {e.album.album: e.status.label for e in third.controller.model.entries} == {
+        "Alpha": "Applied",
+        "Beta": "Applied",
+    }
+    assert third.controller.model.entry(alpha).review.decisions == {"Doom Metal": False}
+    third.close()
+
 
 # ------------------------------------------------------------------------------ 3. manual tags are manual
 

@@ -199,6 +199,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
                 )
                 result = summary.run
                 errors += summary.errors
+                ReviewStore(session.index).save(list(summary.reviews.values()))  # the app shows them Applied
             else:
 
                 def changes():

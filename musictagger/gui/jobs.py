@@ -346,11 +346,12 @@ def batch(
     cancel: CancelToken,
 ) -> BatchSummary:
     """The whole-library batch (:func:`~musictagger.watch.retag.run_batch`) with the loaded models."""
+    from musictagger.pipeline.review import ReviewStore
     from musictagger.watch.retag import run_batch
 
     suggester = _suggester(worker)
     with worker.models_lock, open_session(config) as session:
-        return run_batch(
+        summary = run_batch(
             albums,
             roots,
             suggester,
@@ -361,6 +362,8 @@ def batch(
             cancel=cancel,
             reviews=reviews,
         )
+        ReviewStore(session.index).save(list(summary.reviews.values()))
+        return summary
 
 
 def process_album(

@@ -66,6 +66,9 @@ class BatchSummary:
     elapsed_s: float = 0.0
     cancelled: bool = False
     errors: list[FileProblem] = field(default_factory=list)
+    # Album key → its review as this attempt wrote it (status Applied, or Error with the message) —
+    # for the caller to keep in the library index, so the app shows what the batch did. Not in JSON.
+    reviews: dict[str, AlbumReview] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -106,7 +109,7 @@ def run_batch(
     """Tag ``albums`` with their suggestions, honouring ``reviews`` (by album key: the decisions
     and manual tags of albums the user reviewed; see :mod:`musictagger.pipeline.review`)."""
     from musictagger.pipeline.apply import review_changes
-    from musictagger.pipeline.review import ReviewPolicy, review_for
+    from musictagger.pipeline.review import ReviewPolicy, Status, review_for
 
     start = time.monotonic()
     bid = batch_id_for(roots, config, [f"{p.name}@{p.version}" for p in suggester.pack_infos])
@@ -119,6 +122,7 @@ def run_batch(
     policy = ReviewPolicy.from_config(config)
     reviews = reviews or {}
     album_paths: dict[str, set[str]] = {}
+    made: dict[str, AlbumReview] = {}
 
     def changes() -> Iterator[FileChange]:
         previous: str | None = None
@@ -128,6 +132,7 @@ def run_batch(
             album = next(a for a in todo if a.key == result.key)
             summary.errors.extend(result.errors)
             review = review_for(result, policy, suggester.pack_infos, reviews.get(album.key))
+            made[album.key] = review
             todo_changes = [c for c in review_changes(album, review, t) if c.path not in already]
             album_paths[album.key] = {c.path for c in todo_changes}
             if not todo_changes:
@@ -150,12 +155,20 @@ def run_batch(
     changed_paths = {o.path for o in run.outcomes if o.ok and o.changed}
     summary.files_changed = len(changed_paths)
     summary.errors.extend(o.problem for o in run.outcomes if o.problem is not None)
+    messages = {o.path: o.message for o in run.outcomes if not o.ok}
     for key, paths in album_paths.items():
         if paths & failed_paths:
             summary.albums_failed += 1
             state.mark_album(bid, key, "failed", run.run_id)
+            made[key].status, made[key].message = (
+                Status.ERROR,
+                "; ".join(messages[p] for p in sorted(paths & failed_paths)),
+            )
+            summary.reviews[key] = made[key]
         elif paths & changed_paths:
             summary.albums_tagged += 1
+            made[key].status, made[key].message = Status.APPLIED, ""
+            summary.reviews[key] = made[key]
     if not summary.cancelled:
         state.finish_batch(bid)
     summary.elapsed_s = time.monotonic() - start
