@@ -24,7 +24,6 @@ cheap (and Qt-free, torch-free: the suggester imports torch only when it loads i
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -32,10 +31,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from musictagger.config import Config
 from musictagger.errors import MusictaggerError
 
 if TYPE_CHECKING:  # pragma: no cover
+    import logging
+
+    from musictagger.config import Config
     from musictagger.journal import Journal
     from musictagger.library import Index
     from musictagger.pipeline.cache import ResultCache
@@ -43,7 +44,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from musictagger.watch import WatchState
     from musictagger.watch.service import AlbumEvent, AlbumProcessor
 
-log = logging.getLogger("musictagger.session")
+
+def _log() -> (
+    logging.Logger
+):  # logging and the settings are imported only when used: the app's window waits for start()
+    import logging
+
+    return logging.getLogger("musictagger.session")
 
 
 @dataclass
@@ -102,7 +109,7 @@ def start(journal_db: Path | None = None) -> StartReport:
     report.writes_settled = recovery.landed + recovery.not_landed
     report.summary = recovery.describe()
     for line in report.messages():
-        log.info(line)
+        _log().info(line)
     return report
 
 
@@ -119,7 +126,11 @@ class Session:
     STORES = ("watch_state", "journal", "index", "cache")
 
     def __init__(self, config: Config | None = None) -> None:
-        self.config = config if config is not None else Config()
+        if config is None:
+            from musictagger.config import Config
+
+            config = Config()
+        self.config = config
 
     # Each store is a cached_property: opened on first access, kept in the instance's __dict__
     # until close() takes it out again.
@@ -204,7 +215,7 @@ class Session:
             try:
                 store.close()
             except Exception:  # noqa: BLE001 - one store failing to close must not keep the others open
-                log.exception("closing %r failed", store)
+                _log().exception("closing %r failed", store)
 
     def __enter__(self) -> Session:
         return self
