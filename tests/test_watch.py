@@ -23,10 +23,12 @@ class Recorder:
 
     def __call__(self, folder: str) -> None:
         sizes = {p.name: p.stat().st_size for p in Path(folder).iterdir() if p.is_file()}
-        self.calls.append((folder, time.monotonic(), sizes))
         sig = folder_signature(folder)
         if sig:
             self.state.mark_done(sig, folder)
+        # Recorded last: a test that acts once it sees the call (renames the folder, say) must not
+        # race the signature being taken and marked done.
+        self.calls.append((folder, time.monotonic(), sizes))
 
     def folders(self) -> list[str]:
         return [c[0] for c in self.calls]
