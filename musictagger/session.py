@@ -45,9 +45,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from musictagger.watch.service import AlbumEvent, AlbumProcessor
 
 
-def _log() -> (
-    logging.Logger
-):  # logging and the settings are imported only when used: the app's window waits for start()
+def _log() -> logging.Logger:
+    """The session's logger; logging (like the settings) is imported only when used: the app's
+    window waits for :func:`start`."""
     import logging
 
     return logging.getLogger("musictagger.session")
