@@ -92,10 +92,10 @@ def run_fold(fold: int, train, test, args) -> dict[str, float | None]:
 
     from musictagger.config import Config
     from musictagger.library import Index, scan
-    from musictagger.library.model import artist_key
+    from musictagger.library.types import artist_key
     from musictagger.pipeline import select_packs
     from musictagger.pipeline.cache import ResultCache
-    from musictagger.pipeline.engine import Suggester
+    from musictagger.pipeline.suggester import Suggester
     from musictagger.taxonomy import Taxonomy
     from musictagger.training.bundled import broad_fold_figures
     from musictagger.training.learning import USER_PACK, learn
@@ -207,7 +207,7 @@ def main() -> None:
     if not (shared / "covers" / "covers.csv").is_file():
         raise SystemExit(f"shared data not found at {shared} (--shared or MUSICTAGGER_SHARED_DATA)")
 
-    from musictagger.library.model import artist_key
+    from musictagger.library.types import artist_key
     from musictagger.training.bundled import cover_dataset
     from musictagger.training.split import artist_folds
 
