@@ -116,7 +116,7 @@ def test_scan_suggest_review_apply_undo(qtbot, window, library):
     assert "tiny-covers" in win.status.packs_label.toolTip()
 
     # The detail panel shows the three labels (and their implied parent "Metal"), with cover evidence.
-    qtbot.waitUntil(lambda: win.detail.entry is not None and win.detail.entry.key == alpha)
+    qtbot.waitUntil(lambda: win.detail.entry is not None and win.detail.entry.key == alpha, timeout=TIMEOUT_MS)
     rows = {win.detail.suggestions.index(i).data(): i for i in range(win.detail.suggestions.rowCount())}
     assert {"Black Metal", "Doom Metal", "Thrash Metal"} <= set(rows)
     entry = c.model.entry(alpha)
@@ -210,7 +210,8 @@ def test_album_panel_counts_tracks_in_words(qtbot, window):
     for album, words in (("Alpha", "2 tracks"), ("Beta", "1 track ·")):
         window.select_keys([_key_of(window, album)])
         qtbot.waitUntil(
-            lambda album=album: window.detail.entry is not None and window.detail.entry.album.album == album
+            lambda album=album: window.detail.entry is not None and window.detail.entry.album.album == album,
+            timeout=TIMEOUT_MS,
         )
         assert words in window.detail.subtitle.text()
 

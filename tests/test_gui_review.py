@@ -87,7 +87,7 @@ def test_unticked_tags_stay_unticked_after_resuggest_rescan_and_suggest_all(qtbo
     win, c = window, window.controller
     alpha = _key_of(win, "Alpha")
     _suggest(qtbot, win, [alpha])
-    qtbot.waitUntil(lambda: win.detail.entry is not None and win.detail.entry.key == alpha)
+    qtbot.waitUntil(lambda: win.detail.entry is not None and win.detail.entry.key == alpha, timeout=TIMEOUT_MS)
     _untick_with_space(qtbot, win, ["Doom Metal", "Thrash Metal"])
     assert not _checked(win, "Doom Metal") and not _checked(win, "Thrash Metal") and _checked(win, "Black Metal")
 
@@ -126,7 +126,7 @@ def test_review_survives_quit_and_relaunch_and_the_cli_apply_honours_it(qtbot, l
     qtbot.waitUntil(lambda: win.controller.model.rowCount() == 2, timeout=TIMEOUT_MS)
     alpha = _key_of(win, "Alpha")
     _suggest(qtbot, win, [alpha])
-    qtbot.waitUntil(lambda: win.detail.entry is not None and win.detail.entry.key == alpha)
+    qtbot.waitUntil(lambda: win.detail.entry is not None and win.detail.entry.key == alpha, timeout=TIMEOUT_MS)
     _untick_with_space(qtbot, win, ["Doom Metal"])
     win.detail.add_edit.setText("Sludge Metal")
     qtbot.keyClick(win.detail.add_edit, Qt.Key.Key_Return)
@@ -185,7 +185,7 @@ def test_a_tag_added_by_hand_is_written_as_manual(qtbot, window, library):
     win, c = window, window.controller
     alpha = _key_of(win, "Alpha")
     _suggest(qtbot, win, [alpha])
-    qtbot.waitUntil(lambda: win.detail.entry is not None and win.detail.entry.key == alpha)
+    qtbot.waitUntil(lambda: win.detail.entry is not None and win.detail.entry.key == alpha, timeout=TIMEOUT_MS)
     win.detail.add_edit.setText("Funeral Doom Metal")
     qtbot.keyClick(win.detail.add_edit, Qt.Key.Key_Return)
     win.actions.apply.trigger()
