@@ -434,6 +434,8 @@ def test_apply_diff_says_when_an_albums_genre_does_not_change(qtbot, tmp_path, m
     album = win.apply_dialog.tree.topLevelItem(0)
     assert album.text(0) == "Band — Tagged"
     assert album.text(1) == "(genre unchanged)" and album.text(2) == ""
+    tree = win.apply_dialog.tree
+    assert tree.columnWidth(1) >= tree.fontMetrics().horizontalAdvance("(genre unchanged)") + 20  # not cut
     assert "Provenance" in album.child(album.childCount() - 1).text(0)
     win.apply_dialog.reject()
     win.close()

@@ -152,6 +152,7 @@ class ApplyDialog(QDialog):
                 top.setText(1, "(differs per file: see Files)")
         if not main:  # the tags already say what was accepted: only our provenance fields are written
             top.setText(1, "(genre unchanged)")
+            self._old_widths.append(self._fm.horizontalAdvance("(genre unchanged)"))
             top.setForeground(1, self.tree.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
             top.setToolTip(1, "The files already carry the accepted genres; only the provenance fields are written")
         folder = QTreeWidgetItem(top, [f"Folder: {group.folder}", "", ""])
