@@ -367,12 +367,30 @@ def test_no_suggestion_above_threshold_shows_greyed_best_guesses_with_numbers(qt
 # ------------------------------------------------------------------------------ 8. apply diff
 
 
-def test_apply_diff_is_grouped_by_album_and_folder_genre_first_old_in_full(qtbot, tmp_path, monkeypatch):
+def _apply_diff_of(qtbot, home: Path, roots: list[Path], albums: int, **tags_settings):
+    """The app on ``roots`` with a cover pack that is sure of Black Metal: Suggest All, then the
+    apply diff of every album (returns the window; its ``apply_dialog`` is open)."""
     from musictagger.gui.app import create_window
 
+    make_cover_pack(home / "data" / "models", {"black-metal": 3.0})
+    cfg = Config()
+    cfg.library.roots = [str(r) for r in roots]
+    cfg.inference.packs = "user"
+    for key, value in tags_settings.items():
+        setattr(cfg.tags, key, value)
+    save_config(cfg)
+    win = create_window()
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.controller.model.rowCount() == albums, timeout=TIMEOUT_MS)
+    _suggest(qtbot, win, None)
+    win.actions.apply_all.trigger()
+    qtbot.waitUntil(lambda: win.apply_dialog is not None and win.apply_dialog.isVisible(), timeout=TIMEOUT_MS)
+    return win
+
+
+def test_apply_diff_is_grouped_by_album_and_folder_genre_first_old_in_full(qtbot, tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("MUSICTAGGER_HOME", str(home))
-    make_cover_pack(home / "data" / "models", {"black-metal": 3.0})
     old = ["Death Metal", "Melodic Death Metal", "Technical Death Metal", "Progressive Metal"]
     roots = [tmp_path / "music", tmp_path / "incoming"]
     red = make_cover((200, 30, 30), (64, 64))
@@ -381,17 +399,7 @@ def test_apply_diff_is_grouped_by_album_and_folder_genre_first_old_in_full(qtbot
         folder.mkdir(parents=True)
         for i in (1, 2, 3):
             make_track(folder, "mp3", title=f"Track {i}", artist="Band", album="Same", track=i, genres=old, cover=red)
-    cfg = Config()
-    cfg.library.roots = [str(r) for r in roots]
-    cfg.inference.packs = "user"
-    cfg.tags.max_genres = 0
-    save_config(cfg)
-    win = create_window()
-    qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: win.controller.model.rowCount() == 2, timeout=TIMEOUT_MS)
-    _suggest(qtbot, win, None)
-    win.actions.apply_all.trigger()
-    qtbot.waitUntil(lambda: win.apply_dialog is not None and win.apply_dialog.isVisible(), timeout=TIMEOUT_MS)
+    win = _apply_diff_of(qtbot, home, roots, 2, max_genres=0)
     tree = win.apply_dialog.tree
     assert tree.topLevelItemCount() == 2  # one row per album, not one per file
     folders = set()
@@ -413,24 +421,12 @@ def test_apply_diff_is_grouped_by_album_and_folder_genre_first_old_in_full(qtbot
 
 def test_apply_diff_says_when_an_albums_genre_does_not_change(qtbot, tmp_path, monkeypatch):
     """An album already tagged with what was accepted: its row says so, not two empty cells."""
-    from musictagger.gui.app import create_window
-
     home = tmp_path / "home"
     monkeypatch.setenv("MUSICTAGGER_HOME", str(home))
-    make_cover_pack(home / "data" / "models", {"black-metal": 3.0})
     folder = tmp_path / "music" / "Band" / "Tagged"
     folder.mkdir(parents=True)
     make_track(folder, "flac", artist="Band", album="Tagged", genres=["Black Metal", "Metal"], cover=make_cover())
-    cfg = Config()
-    cfg.library.roots = [str(tmp_path / "music")]
-    cfg.inference.packs = "user"
-    save_config(cfg)
-    win = create_window()
-    qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: win.controller.model.rowCount() == 1, timeout=TIMEOUT_MS)
-    _suggest(qtbot, win, None)
-    win.actions.apply_all.trigger()
-    qtbot.waitUntil(lambda: win.apply_dialog is not None and win.apply_dialog.isVisible(), timeout=TIMEOUT_MS)
+    win = _apply_diff_of(qtbot, home, [tmp_path / "music"], 1)
     album = win.apply_dialog.tree.topLevelItem(0)
     assert album.text(0) == "Band — Tagged"
     assert album.text(1) == "(genre unchanged)" and album.text(2) == ""
