@@ -634,6 +634,34 @@ def test_cover_grid_shares_the_selection_and_the_actions(qtbot, window, library)
     assert win.selected_keys() == [beta]
 
 
+def test_cover_grid_tiles_fill_the_width_at_any_window_size(qtbot, window):
+    from musictagger.gui.grid import GRID_COVER, PAD
+    from musictagger.library import Album, Track
+
+    win = window
+    albums = []
+    for i in range(40):
+        track = Track(path=f"/grid/{i}/01.flac", format="flac", title="T", artist="A", album=f"Album {i}")
+        albums.append(Album(f"grid\x1f{i}", f"/grid/{i}", f"Album {i}", "A", 2000, [track], "none"))
+    win.controller.model.set_albums(albums)
+    win.show()
+    win.set_view("grid")
+    grid = win.grid
+    for width in (1280, 1000, 1500):
+        win.resize(width, 780)
+
+        def laid_out(width: int = width) -> None:
+            first_row = [grid.visualRect(grid.model().index(r, 0)) for r in range(grid.model().rowCount())]
+            first_row = [r for r in first_row if r.top() == first_row[0].top()]
+            assert len(first_row) >= 2 and first_row[0].width() >= GRID_COVER + 2 * PAD
+            gap = grid.viewport().width() - (first_row[-1].right() + 1)
+            # Whole columns share the width: what is left at the right is the spacing, plus the
+            # rounding of the width into columns (under a pixel per column).
+            assert 0 <= gap <= grid.spacing() + len(first_row), (width, gap, len(first_row))
+
+        qtbot.waitUntil(laid_out, timeout=TIMEOUT_MS)
+
+
 # ------------------------------------------------------------------------------ 10. the core process
 
 

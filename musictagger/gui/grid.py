@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPen
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPen, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from musictagger.gui.album_model import EntryRole, suggestion_chips
@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
 #: The cover's size in a tile, in pixels.
 GRID_COVER = 160
 PAD = 8
+TILE_MIN_WIDTH = GRID_COVER + 2 * PAD
+SPACING = 4
 #: Status badges on the cover (Suggested shows in the chips already).
 STATUS_BADGES = {Status.APPLIED: "✓ Applied", Status.ERROR: "! Error"}
 
@@ -34,6 +36,9 @@ class CoverDelegate(QStyledItemDelegate):
     def __init__(self, covers: ThumbnailCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.covers = covers
+        #: The tile's width: at least the cover and its padding, widened by the grid so that whole
+        #: columns fill the view (no empty band at the right).
+        self.tile_width = TILE_MIN_WIDTH
 
     def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont]:
         bold = QFont(option.font)
@@ -46,7 +51,7 @@ class CoverDelegate(QStyledItemDelegate):
         bold, small = self._fonts(option)
         text_h = QFontMetrics(bold).height() + QFontMetrics(option.font).height()
         chips_h = QFontMetrics(small).height() + 6
-        return QSize(GRID_COVER + 2 * PAD, PAD + GRID_COVER + 6 + text_h + 4 + chips_h + PAD)
+        return QSize(self.tile_width, PAD + GRID_COVER + 6 + text_h + 4 + chips_h + PAD)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         entry: AlbumEntry | None = index.data(EntryRole)
@@ -146,14 +151,28 @@ class CoverGrid(QListView):
         self.setUniformItemSizes(True)
         self.setLayoutMode(QListView.LayoutMode.Batched)
         self.setBatchSize(100)
-        self.setSpacing(4)
+        self.setSpacing(SPACING)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.verticalScrollBar().setSingleStep(40)
         self.setMouseTracking(True)
-        self.setItemDelegate(CoverDelegate(covers, self))
+        self.tiles = CoverDelegate(covers, self)
+        self.setItemDelegate(self.tiles)
         covers.ready.connect(self._cover_ready)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        self.fit_columns(event.size().width())
+        super().resizeEvent(event)
+
+    def fit_columns(self, width: int) -> None:
+        """Widen the tiles so that as many whole columns as fit share ``width`` (the viewport's)."""
+        cell = TILE_MIN_WIDTH + 2 * SPACING
+        columns = max(1, (width - 1) // cell)
+        tile = max(TILE_MIN_WIDTH, (width - 1) // columns - 2 * SPACING)
+        if tile != self.tiles.tile_width:
+            self.tiles.tile_width = tile
+            self.scheduleDelayedItemsLayout()
 
     def share(self, table: QAbstractItemView) -> None:
         """Show the table's model, with its selection model: one selection, two views."""
