@@ -680,6 +680,18 @@ def test_the_window_never_imports_torch_and_survives_a_crash_of_the_core_process
     assert win.isVisible()
 
 
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX priorities")
+def test_the_core_process_defers_to_the_window_on_a_busy_machine(qtbot, window, library):
+    from musictagger.gui.worker_main import NICENESS
+
+    _suggest(qtbot, window, [_key_of(window, "Alpha")])
+    pid = window.controller.core.pid
+    assert pid is not None
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert NICENESS >= 10  # well below the window: inference never competes with a repaint
+    assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, own + NICENESS)
+
+
 def test_suggest_in_a_fresh_app_does_not_load_torch_in_the_window_process(library):
     code = textwrap.dedent("""
         import sys, time
@@ -735,3 +747,45 @@ def test_disabled_labels_stay_readable_on_a_dark_theme(qtbot, window):
         bg = pal.color(QPalette.ColorGroup.Disabled, back)
         assert _contrast(fg, bg) >= 3.0, (text, fg.name(), bg.name())
     assert not window.actions.undo_run.isEnabled()  # greyed, and readable
+
+
+def test_opening_a_dialog_does_not_repaint_the_library(qtbot, window):
+    """A modal dialog deactivates the main window; the library table must not repaint every row for
+    it (with thousands of albums on screen that repaint is what held the event loop up)."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QDialog
+
+    win = window
+    win.show()
+    win.activateWindow()
+    qtbot.waitUntil(lambda: win.isActiveWindow() and win.controller.model.rowCount() >= 2)
+    qtbot.wait(100)
+
+    class PaintCounter(QObject):
+        paints = 0
+
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+            if event.type() == QEvent.Type.Paint:
+                self.paints += 1
+            return False
+
+    counter = PaintCounter()
+    win.table.viewport().installEventFilter(counter)
+
+    def quiet() -> None:  # covers still arriving repaint their rows: wait until they are all in
+        counter.paints = 0
+        qtbot.wait(300)
+        assert counter.paints == 0
+
+    qtbot.waitUntil(quiet, timeout=TIMEOUT_MS)
+    dialog = QDialog(win)
+    dialog.open()
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: not win.isActiveWindow())
+    qtbot.wait(100)
+    dialog.reject()
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow)
+    qtbot.wait(100)
+    win.table.viewport().removeEventFilter(counter)
+    assert counter.paints == 0

@@ -51,7 +51,21 @@ def apply_stylesheet(window: QWidget) -> None:
     """Style ``window`` and its children (dialogs parented to it included), not the whole application:
     other top-level windows of the process keep the platform look."""
     window.setStyleSheet(stylesheet())
-    window.setPalette(readable_disabled(window.palette()))
+    window.setPalette(same_when_inactive(readable_disabled(window.palette())))
+
+
+def same_when_inactive(palette):
+    """``palette`` with its inactive colours equal to its active ones. Qt repaints every widget of a
+    window whose palette differs between the two each time the window is activated or deactivated
+    — every dialog that opens or closes — and a library table full of covers and chips is a long
+    repaint; the selection then also keeps its colour while a dialog is open."""
+    from PySide6.QtGui import QPalette
+
+    fixed = QPalette(palette)
+    for role in QPalette.ColorRole:
+        if role is not QPalette.ColorRole.NColorRoles:
+            fixed.setBrush(QPalette.ColorGroup.Inactive, role, palette.brush(QPalette.ColorGroup.Active, role))
+    return fixed
 
 
 def _contrast(a, b) -> float:

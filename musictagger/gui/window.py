@@ -280,8 +280,10 @@ class MainWindow(QMainWindow):
         for page in (self.welcome, table, self.grid):
             self.stack.addWidget(page)
         self.setCentralWidget(self.stack)
-        self.table.viewport().installEventFilter(self)  # columns refitted when the table's width changes
         for view in (self.table, self.grid):
+            # The table's: columns refitted when its width changes; both: no repaint when a dialog
+            # opens or closes (see eventFilter).
+            view.viewport().installEventFilter(self)
             view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             view.customContextMenuRequested.connect(lambda pos, v=view: self._album_menu(v, pos))
 
@@ -370,10 +372,17 @@ class MainWindow(QMainWindow):
             self._fitting = False
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Expose and watched is self.windowHandle():
+        kind = event.type()
+        if kind in (QEvent.Type.WindowActivate, QEvent.Type.WindowDeactivate):
+            # Item views repaint their whole viewport whenever the window is activated or
+            # deactivated (every dialog), though the window's palette is the same either way
+            # (resources.same_when_inactive): with a page of covers and chips that repaint held the
+            # event loop up for tens of milliseconds.
+            return watched is self.table.viewport() or watched is self.grid.viewport()
+        if kind == QEvent.Type.Expose and watched is self.windowHandle():
             watched.removeEventFilter(self)
             QTimer.singleShot(0, self.finish_build)
-        elif event.type() == QEvent.Type.Resize and self.built and watched is self.table.viewport():
+        elif kind == QEvent.Type.Resize and self.built and watched is self.table.viewport():
             if self._auto_columns and not self._fit_pending:
                 self._fit_pending = True
                 QTimer.singleShot(0, self._fit_later)

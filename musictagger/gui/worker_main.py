@@ -40,7 +40,7 @@ from typing import Any, BinaryIO
 from musictagger.gui.worker import ChunkedRef
 
 #: How much the core process defers to other processes (the window first on a busy machine).
-NICENESS = 4
+NICENESS = 10
 #: Only job functions from here can be called.
 JOBS_MODULE = "musictagger.gui.jobs"
 
