@@ -311,6 +311,22 @@ def test_nothing_to_undo_is_information_and_a_bad_file_is_listed_once(qtbot, win
     assert win.errors.count == 1
 
 
+def test_a_folder_added_while_a_scan_runs_is_scanned_after_it(qtbot, window, library, tmp_path):
+    c = window.controller
+    second = tmp_path / "second"
+    (second / "Band C" / "Gamma").mkdir(parents=True)
+    make_track(second / "Band C" / "Gamma", "ogg", title="G1", artist="Band C", album="Gamma")
+    scanned: list = []
+    c.scanned.connect(scanned.append)
+    assert c.scan()  # running: its end has not reached this thread yet
+    c.add_roots([str(second)])
+    qtbot.waitUntil(lambda: len(scanned) == 2, timeout=TIMEOUT_MS)
+    assert "Gamma" in {e.album.album for e in c.model.entries}
+    from musictagger.gui.tasks import ScanTask
+
+    assert not c.is_running(ScanTask)
+
+
 # ------------------------------------------------------------------------------ 7. results explain themselves
 
 

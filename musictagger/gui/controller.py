@@ -88,6 +88,7 @@ class LibraryController(QObject):
         self.can_undo = False
         self._saver_failed.connect(self._on_saver_failed)
         self.runner = TaskRunner(self)
+        self._scan_again: list[str] | None = None  # roots asked for while a scan ran: scanned after it
         self.runner.busy_changed.connect(self.busy_changed)
         self.core = CoreProcess()
         self.saver = ReviewSaver(self.core, on_error=self._saver_failed.emit)
@@ -206,15 +207,26 @@ class LibraryController(QObject):
 
     # ------------------------------------------------------------------ scan
     def scan(self, roots: Sequence[str] | None = None) -> bool:
-        """Scan the library roots (or ``roots``); False if a scan is already running or nothing to scan."""
+        """Scan the library roots (or ``roots``); False if nothing to scan, or if a scan is already
+        running — then the roots are scanned again right after it (a folder added meanwhile, or while
+        the last scan's result was arriving, is never left out)."""
         roots = list(roots) if roots is not None else self.roots
-        if not roots or self.is_running(ScanTask):
+        if not roots:
+            return False
+        if self.is_running(ScanTask):
+            self._scan_again = roots
             return False
         sort = (self.model.sort_column, self.model.sort_order)
         task = ScanTask(self.core, roots, self.config, self.policy, sort)
         task.signals.finished.connect(self._on_scanned)
         self._start(task)
+        task.signals.done.connect(self._scan_done)  # after the runner's own handler: no scan is running then
         return True
+
+    def _scan_done(self, _task: object) -> None:
+        roots, self._scan_again = self._scan_again, None
+        if roots is not None:
+            self.scan(roots)
 
     def _on_scanned(self, scan: LibraryScan) -> None:
         result = scan.result
