@@ -20,7 +20,9 @@ Measured (2 CPU cores): today 0.873 0.875 0.914 0.888 0.885, mean 0.887; trainin
 of the pooled features 0.888 (of the standardised embedding: 0.887); a kNN vote (k 15, cosine)
 blended at 0.2: 0.889–0.890; views + square root + kNN together 0.892 (every fold ≥ 0.88); L2 0.3
 or 3: 0.886 / 0.885; independent labels 0.877. Each alone moves a fold by less than the folds differ
-(±0.016): the linear head on these embeddings is saturated; a better embedding is the lever.
+(±0.016): the linear head on these embeddings is saturated. A third ImageNet backbone does not help
+either (EfficientNet-Lite1 features at 260 px beside today's, measured the same way: 0.887; Lite1
+alone 0.872): what is left is adapting the backbone to covers (fine-tuning, on a GPU).
 """
 
 from __future__ import annotations
