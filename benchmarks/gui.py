@@ -26,7 +26,11 @@ suggest 20–32, apply 23–33, grid 26–57 ms; the spread between runs of one 
 phase's own work. Found with the sampler and fixed: opening a dialog repainted the whole library
 table (apply: 38–52 → 23 ms); the core process ran at nice 4, so on a busy machine its torch
 threads took the window's core (a 54 ms stall in suggest with only the sampler's own sleep on the
-stack) — now nice 10. Time to window: 1.04–1.61× by run (the bare window itself takes 96–151 ms
+stack) — now nice 10; a native profile of the grid (py-spy --native) showed half the main
+thread's time waiting on Qt's GUI thread pool: a pixmap drawn under a clip of several rectangles
+(covers arriving one update per tile) and Fusion's gradient scroll bar are painted by spans handed
+to that pool, and on a busy machine the wait is long — covers now repaint as one rectangle (grid
+25–35 ms in the next runs; the scroll bar's gradient is still threaded). Time to window: 1.04–1.61× by run (the bare window itself takes 96–151 ms
 here); inside the app's start, the first use of PySide6's ``Qt`` namespace builds its 94 enum
 types (23 ms), the editable install's import finder adds ~17 ms that an installed wheel does not.
 """

@@ -678,6 +678,46 @@ def test_cover_grid_tiles_fill_the_width_at_any_window_size(qtbot, window):
         qtbot.waitUntil(laid_out, timeout=TIMEOUT_MS)
 
 
+def test_covers_arriving_together_repaint_the_grid_as_one_rectangle(qtbot, window):
+    """Several tiles' covers in one turn of the event loop: one rectangular repaint (a clip of
+    several rectangles sends every cover through Qt's thread pool, a stall on a busy machine)."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from musictagger.gui.album_model import EntryRole
+    from musictagger.library import Album, Track
+
+    win = window
+    albums = []
+    for i in range(12):
+        track = Track(path=f"/grid/{i}/01.flac", format="flac", title="T", artist="A", album=f"Album {i}")
+        albums.append(Album(f"grid\x1f{i}", f"/grid/{i}", f"Album {i}", "A", 2000, [track], "none"))
+    win.controller.model.set_albums(albums)
+    win.resize(1280, 780)
+    win.show()
+    win.set_view("grid")
+    grid = win.grid
+    qtbot.waitUntil(lambda: grid.visualRect(grid.model().index(5, 0)).isValid(), timeout=TIMEOUT_MS)
+
+    class Regions(QObject):
+        seen: list[int] = []
+
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+            if event.type() == QEvent.Type.Paint:
+                self.seen.append(event.region().rectCount())
+            return False
+
+    qtbot.wait(300)
+    regions = Regions()
+    regions.seen = []
+    grid.viewport().installEventFilter(regions)
+    for row in (0, 2, 5):  # not side by side
+        grid.covers.ready.emit(grid.model().index(row, 0).data(EntryRole).key)
+    qtbot.waitUntil(lambda: bool(regions.seen), timeout=TIMEOUT_MS)
+    qtbot.wait(100)
+    grid.viewport().removeEventFilter(regions)
+    assert regions.seen and all(n == 1 for n in regions.seen), regions.seen
+
+
 # ------------------------------------------------------------------------------ 10. the core process
 
 

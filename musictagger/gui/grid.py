@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QModelIndex, QRect, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPen, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
@@ -157,6 +157,7 @@ class CoverGrid(QListView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.verticalScrollBar().setSingleStep(40)
         self.setMouseTracking(True)
+        self._dirty = QRect()  # tiles whose covers arrived, repainted together (see _cover_ready)
         self.tiles = CoverDelegate(covers, self)
         self.setItemDelegate(self.tiles)
         covers.ready.connect(self._cover_ready)
@@ -190,7 +191,21 @@ class CoverGrid(QListView):
             return
         source = proxy.sourceModel()
         row = source.entry_row(key)
-        if row >= 0:
-            idx = proxy.mapFromSource(source.index(row, 0))
-            if idx.isValid():
-                self.update(idx)
+        if row < 0:
+            return
+        idx = proxy.mapFromSource(source.index(row, 0))
+        rect = self.visualRect(idx) if idx.isValid() else QRect()
+        if not rect.intersects(self.viewport().rect()):
+            return
+        # One rectangle for all the covers that arrive in one turn of the event loop, not one
+        # update per tile: Qt paints a pixmap under a clip of several rectangles by spans handed to
+        # its GUI thread pool and waits for them — on a busy machine that wait was the grid's
+        # longest stall — while under one rectangle it copies the pixels at once.
+        if self._dirty.isNull():
+            QTimer.singleShot(0, self._repaint_dirty)
+        self._dirty = self._dirty.united(rect)
+
+    def _repaint_dirty(self) -> None:
+        rect, self._dirty = self._dirty, QRect()
+        if not rect.isNull():
+            self.viewport().update(rect)
