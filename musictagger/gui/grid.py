@@ -157,7 +157,7 @@ class CoverGrid(QListView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.verticalScrollBar().setSingleStep(40)
         self.setMouseTracking(True)
-        self._dirty = QRect()  # tiles whose covers arrived, repainted together (see _cover_ready)
+        self._arrived: set[str] = set()  # album keys whose covers arrived, repainted together
         self.tiles = CoverDelegate(covers, self)
         self.setItemDelegate(self.tiles)
         covers.ready.connect(self._cover_ready)
@@ -184,28 +184,30 @@ class CoverGrid(QListView):
             old.deleteLater()
 
     def _cover_ready(self, key: str) -> None:
-        if not self.isVisible():
-            return
-        proxy = self.model()
-        if proxy is None:
-            return
-        source = proxy.sourceModel()
-        row = source.entry_row(key)
-        if row < 0:
-            return
-        idx = proxy.mapFromSource(source.index(row, 0))
-        rect = self.visualRect(idx) if idx.isValid() else QRect()
-        if not rect.intersects(self.viewport().rect()):
-            return
         # One rectangle for all the covers that arrive in one turn of the event loop, not one
         # update per tile: Qt paints a pixmap under a clip of several rectangles by spans handed to
         # its GUI thread pool and waits for them — on a busy machine that wait was the grid's
         # longest stall — while under one rectangle it copies the pixels at once.
-        if self._dirty.isNull():
-            QTimer.singleShot(0, self._repaint_dirty)
-        self._dirty = self._dirty.united(rect)
+        if not self.isVisible():
+            return
+        if not self._arrived:
+            QTimer.singleShot(0, self._repaint_arrived)
+        self._arrived.add(key)
 
-    def _repaint_dirty(self) -> None:
-        rect, self._dirty = self._dirty, QRect()
-        if not rect.isNull():
-            self.viewport().update(rect)
+    def _repaint_arrived(self) -> None:
+        """Repaint the tiles on screen whose covers arrived (where they are now: the view may have
+        scrolled since) as one rectangle."""
+        keys, self._arrived = self._arrived, set()
+        proxy = self.model()
+        if proxy is None:
+            return
+        source = proxy.sourceModel()
+        area, dirty = self.viewport().rect(), QRect()
+        for key in keys:
+            row = source.entry_row(key)
+            idx = proxy.mapFromSource(source.index(row, 0)) if row >= 0 else QModelIndex()
+            rect = self.visualRect(idx) if idx.isValid() else QRect()
+            if rect.intersects(area):
+                dirty = dirty.united(rect)
+        if not dirty.isNull():
+            self.viewport().update(dirty)
