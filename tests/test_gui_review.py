@@ -748,6 +748,44 @@ def test_the_core_process_defers_to_the_window_on_a_busy_machine(qtbot, window, 
     assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, own + NICENESS)
 
 
+def test_the_shell_is_painted_before_pyside_builds_the_qt_namespace(library):
+    """The first use of PySide6's ``Qt`` namespace builds all its ~94 enum types (~25 ms): the
+    window's shell must paint without it (from the second start on: the first places the album
+    panel by name), and the album panel is on the right either way."""
+    code = textwrap.dedent("""
+        import enum, sys
+        built = []
+        create = enum.EnumType._create_
+        def spy(cls, name, *args, **kwargs):
+            built.append(name)
+            return create(cls, name, *args, **kwargs)
+        enum.EnumType._create_ = spy
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        from musictagger.gui.app import create_window
+        w = create_window(progressive=True)
+        while not (w.windowHandle() and w.windowHandle().isExposed()):
+            app.processEvents()
+        before = "AlignmentFlag" in built
+        while not w.built:
+            app.processEvents()
+        from PySide6.QtCore import Qt
+        right = w.dockWidgetArea(w.detail_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+        print("QT_NAMESPACE_BEFORE_PAINT", before, "RIGHT", right, "VISIBLE", w.detail_dock.isVisible())
+        w.close()
+    """)
+    env = {**os.environ, "MUSICTAGGER_HOME": str(library["home"]), "QT_QPA_PLATFORM": "offscreen"}
+    lines = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+        assert out.returncode == 0, out.stderr
+        lines += [ln for ln in out.stdout.splitlines() if ln.startswith("QT_NAMESPACE")]
+    assert lines == [
+        "QT_NAMESPACE_BEFORE_PAINT True RIGHT True VISIBLE True",  # first start: placed by name
+        "QT_NAMESPACE_BEFORE_PAINT False RIGHT True VISIBLE True",  # then from the saved layout
+    ]
+
+
 def test_suggest_in_a_fresh_app_does_not_load_torch_in_the_window_process(library):
     code = textwrap.dedent("""
         import sys, time

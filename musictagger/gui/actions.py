@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import QWidget
 
 
@@ -26,7 +25,9 @@ def _action(
     action.setProperty("iconTheme", theme or "")
     action.setProperty("iconStandard", standard or "")
     if shortcut is not None:
-        action.setShortcut(QKeySequence(shortcut))
+        # setShortcuts([…]), not setShortcut(…): PySide6 resolves the latter's overloads through the
+        # ``Qt`` namespace, whose first use builds all its enum types before the first paint.
+        action.setShortcuts([QKeySequence(shortcut)])
     tip = tip or text.replace("…", "").replace("&", "")
     if shortcut is not None:
         tip += f" ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
@@ -38,7 +39,7 @@ def _action(
 @functools.cache
 def _blank_icon() -> QIcon:
     pixmap = QPixmap(32, 32)
-    pixmap.fill(Qt.GlobalColor.transparent)
+    pixmap.fill(QColor(0, 0, 0, 0))  # transparent (a QColor, not Qt.GlobalColor: see window._build_shell)
     return QIcon(pixmap)
 
 

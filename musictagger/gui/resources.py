@@ -7,6 +7,7 @@ installed wheel may carry them under ``<prefix>/share/musictagger/resources``.
 
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def same_when_inactive(palette):
     repaint; the selection then also keeps its colour while a dialog is open."""
     from PySide6.QtGui import QPalette
 
-    fixed = QPalette(palette)
+    fixed = copy.copy(palette)  # not QPalette(palette): its overloads go through the Qt namespace
     for role in QPalette.ColorRole:
         if role is not QPalette.ColorRole.NColorRoles:
             fixed.setBrush(QPalette.ColorGroup.Inactive, role, palette.brush(QPalette.ColorGroup.Active, role))
@@ -84,7 +85,7 @@ def readable_disabled(palette):
     greyed, not gone. Several dark themes draw disabled labels barely above the background."""
     from PySide6.QtGui import QColor, QPalette
 
-    fixed = QPalette(palette)
+    fixed = copy.copy(palette)
     pairs = (
         (QPalette.ColorRole.WindowText, QPalette.ColorRole.Window),
         (QPalette.ColorRole.ButtonText, QPalette.ColorRole.Button),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QSizePolicy, QStatusBar, QWidget
 
@@ -94,7 +94,13 @@ class ElidedLabel(QLabel):
 
     def _elide(self) -> None:
         width = max(0, self.contentsRect().width())
-        QLabel.setText(self, QFontMetrics(self.font()).elidedText(self._full, Qt.TextElideMode.ElideRight, width))
+        metrics = QFontMetrics(self.font())
+        if metrics.horizontalAdvance(self._full) <= width:  # fits (and no Qt enum before the first paint)
+            QLabel.setText(self, self._full)
+            return
+        from PySide6.QtCore import Qt
+
+        QLabel.setText(self, metrics.elidedText(self._full, Qt.TextElideMode.ElideRight, width))
 
 
 class StatusBar(QStatusBar):

@@ -31,7 +31,6 @@ from PySide6.QtCore import (
     QSettings,
     QSize,
     QStandardPaths,
-    Qt,
     QTimer,
 )
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QResizeEvent, QShowEvent
@@ -96,6 +95,10 @@ WELCOME_TEXT = (
     "<p>Add a folder with the button below or <b>File ▸ Add Folder</b> (Ctrl+O), or drop a folder "
     "on this window. Nothing is written until you press Apply.</p>"
 )
+
+
+#: The album panel's dock, by the name saved layouts know it by.
+DETAIL_DOCK = "detailDock"
 
 
 class MainWindow(QMainWindow):
@@ -215,16 +218,26 @@ class MainWindow(QMainWindow):
         self.search.setMaximumWidth(320)
         self.search.setToolTip("Show only albums whose artist, album or genres contain every word (Ctrl+F)")
         self.setCentralWidget(table)
-        # The album panel keeps the full height: the errors panel only takes room from the table.
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        # The album dock's frame too, so that the layout does not jump when its content comes.
+        # The album dock's frame too, so that the layout does not jump when its content comes —
+        # where the user left it. Placed from the saved layout it needs none of PySide6's ``Qt``
+        # enums, whose first use builds all 94 of them (~25 ms before the first paint); only the
+        # very first start places it by name.
         self.detail_dock = QDockWidget("Album", self)
-        self.detail_dock.setObjectName("detailDock")
+        self.detail_dock.setObjectName(DETAIL_DOCK)
         self.detail_dock.setMinimumWidth(DETAIL_MIN_WIDTH)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail_dock)
+        state = self._settings.value("state")
+        if not (  # restoreState places the docks it names that already exist
+            isinstance(state, QByteArray)
+            and DETAIL_DOCK.encode("utf-16-be") in state.data()  # how the saved layout names it
+            and self.restoreState(state)
+        ):
+            from PySide6.QtCore import Qt
+
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail_dock)
 
     def _build_table(self) -> None:
         """The model behind the table, its columns and chip delegates."""
+        from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QHeaderView
 
         from musictagger.gui.album_model import AlbumFilterProxy, ChipsRole, Column
@@ -253,6 +266,7 @@ class MainWindow(QMainWindow):
 
     def _build_central(self) -> None:
         """The stack in the middle: first-start panel, table, cover grid."""
+        from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QLabel, QPushButton, QStackedWidget, QVBoxLayout
 
         from musictagger.gui.grid import CoverGrid
@@ -467,6 +481,8 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(self.grid if self.view_mode == "grid" else self.table)
 
     def _build_docks(self) -> None:
+        from PySide6.QtCore import Qt
+
         from musictagger.gui.detail import AlbumDetail
         from musictagger.gui.errors_panel import ErrorsPanel
 
@@ -474,6 +490,8 @@ class MainWindow(QMainWindow):
             self.covers, thumbs=self.thumbs, find_album=self.controller.model.find_album
         )
         self.detail_dock.setWidget(self.detail)
+        # The album panel keeps the full height: the errors panel only takes room from the table.
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.errors: ErrorsPanel = ErrorsPanel(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.errors)
         self.errors.hide()
@@ -520,7 +538,7 @@ class MainWindow(QMainWindow):
         a = self.actions
         tb = QToolBar("Main", self)
         tb.setObjectName("mainToolbar")
-        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tb.setProperty("toolButtonStyle", "ToolButtonTextBesideIcon")  # by name: see _update_toolbar
         self.toolbar = tb
         for action in (a.add_folder, a.rescan, a.watch, None, a.suggest, a.suggest_all, a.apply, a.undo_run, a.stop):
             tb.addSeparator() if action is None else tb.addAction(action)
@@ -802,13 +820,11 @@ class MainWindow(QMainWindow):
     def _update_toolbar(self) -> None:
         """Icons beside text when there is room; icons only in a narrow window (what still does
         not fit goes to the toolbar's » menu)."""
-        style = (
-            Qt.ToolButtonStyle.ToolButtonIconOnly
-            if self.width() < COMPACT_TOOLBAR_WIDTH
-            else Qt.ToolButtonStyle.ToolButtonTextBesideIcon
-        )
-        if self.toolbar.toolButtonStyle() != style:
-            self.toolbar.setToolButtonStyle(style)
+        # Set by its name, not read back: this runs as the window is first shown, and the enum
+        # would build PySide6's whole ``Qt`` namespace before the first paint (Qt ignores a set to
+        # the current value).
+        compact = self.width() < COMPACT_TOOLBAR_WIDTH
+        self.toolbar.setProperty("toolButtonStyle", "ToolButtonIconOnly" if compact else "ToolButtonTextBesideIcon")
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -820,6 +836,8 @@ class MainWindow(QMainWindow):
         self.errors.raise_()
 
     def _focus_search(self) -> None:
+        from PySide6.QtCore import Qt
+
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
@@ -916,6 +934,8 @@ class MainWindow(QMainWindow):
         self.apply_dialog.open()
 
     def show_history(self) -> None:
+        from PySide6.QtCore import Qt
+
         from musictagger.gui.history_dialog import HistoryDialog
 
         dialog = HistoryDialog(self)
@@ -932,6 +952,8 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def show_about(self) -> None:
+        from PySide6.QtCore import Qt
+
         from musictagger.gui.about_dialog import AboutDialog
 
         dialog = AboutDialog(self.engine_info, self)
@@ -940,6 +962,8 @@ class MainWindow(QMainWindow):
 
     def show_learn(self) -> LearnDialog:
         """Learn from My Library: one dialog, not modal (its check-my-tags list selects albums here)."""
+        from PySide6.QtCore import Qt
+
         from musictagger.gui.learn_dialog import LearnDialog
 
         if self.learn_dialog is None:
@@ -980,6 +1004,7 @@ def _entry_role() -> int:
 
 def MiddleElideDelegate(parent):  # noqa: N802 - a factory standing for a class, built on first use
     """A delegate that elides its text in the middle (folder paths: both ends matter)."""
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QStyledItemDelegate
 
     class _MiddleElide(QStyledItemDelegate):
