@@ -538,8 +538,8 @@ class MainWindow(QMainWindow):
         a = self.actions
         tb = QToolBar("Main", self)
         tb.setObjectName("mainToolbar")
-        tb.setProperty("toolButtonStyle", "ToolButtonTextBesideIcon")  # by name: see _update_toolbar
         self.toolbar = tb
+        self._update_toolbar()
         for action in (a.add_folder, a.rescan, a.watch, None, a.suggest, a.suggest_all, a.apply, a.undo_run, a.stop):
             tb.addSeparator() if action is None else tb.addAction(action)
         spacer = QWidget()
