@@ -853,7 +853,8 @@ def test_opening_a_dialog_does_not_repaint_the_library(qtbot, window):
     win.show()
     win.activateWindow()
     qtbot.waitUntil(lambda: win.isActiveWindow() and win.controller.model.rowCount() >= 2)
-    qtbot.wait(100)
+    # The scan and the models' warm-up over: what they change repaints the table by right.
+    qtbot.waitUntil(lambda: not win.controller.runner.active and win.engine_info is not None, timeout=TIMEOUT_MS)
 
     class PaintCounter(QObject):
         paints = 0
