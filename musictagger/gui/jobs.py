@@ -288,7 +288,9 @@ def load_models(config: Config, *, worker: Any) -> LoadedModels:
     """Select the packs the settings ask for, load them (this imports torch) and keep them for the
     jobs below."""
     from musictagger.errors import PackError
+    from musictagger.ml.device import preload_torch_libraries
 
+    preload_torch_libraries()  # the other jobs (an Undo, covers) wait less for torch's import
     # The suggester and its cache live as long as the core process: this session is never closed.
     suggester = open_session(config).suggester()
     with worker.models_lock:
