@@ -31,6 +31,20 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
+def format_duration(seconds: float) -> str:
+    """A duration for people: "0.4 s", "42 s", "3 min 05 s", "1 h 02 min"."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
 class Cancelled(Exception):
     """Raised inside a task when its :class:`CancelToken` was set; callers treat it as a clean stop."""
 

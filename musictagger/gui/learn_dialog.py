@@ -41,9 +41,9 @@ from PySide6.QtWidgets import (
 
 from musictagger.gui.chips import format_percent
 from musictagger.gui.controller import LibraryController
-from musictagger.gui.statusbar import describe_progress, format_duration
+from musictagger.gui.statusbar import describe_progress
 from musictagger.gui.tasks import CallTask
-from musictagger.progress import Progress
+from musictagger.progress import Progress, format_duration
 
 TRAINING_MODULE = "musictagger.training"
 NOT_INSTALLED = "training core not installed"

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QV
 
 from musictagger.gui.chips import format_percent
 from musictagger.gui.retag import RetagPlan
-from musictagger.gui.statusbar import format_duration
+from musictagger.progress import format_duration
 
 FIELD_NAMES = {"genre": "Genre", "style": "Style"}
 

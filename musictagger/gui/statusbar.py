@@ -6,7 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QSizePolicy, QStatusBar, QWidget
 
-from musictagger.progress import Progress
+from musictagger.progress import Progress, format_duration
 
 STAGE_NAMES = {
     "scan": "Scanning",
@@ -29,31 +29,12 @@ NOTIFICATION_MS = 10_000
 RECENT_EVENTS = 5
 
 
-def format_duration(seconds: float) -> str:
-    """A run's duration for people: "0.4 s", "42 s", "3 min 05 s", "1 h 02 min"."""
-    if seconds < 10:
-        return f"{seconds:.1f} s"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
 def format_eta(seconds: float | None) -> str:
     if seconds is None:
         return ""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s left"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s left"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min left"
+    if seconds < 10:
+        return f"{int(round(seconds))} s left"
+    return f"{format_duration(seconds)} left"
 
 
 def describe_progress(p: Progress) -> str:
