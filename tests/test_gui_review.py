@@ -720,6 +720,85 @@ def test_covers_arriving_together_repaint_the_grid_as_one_rectangle(qtbot, windo
     assert regions.seen and all(n == 1 for n in regions.seen), regions.seen
 
 
+# ------------------------------------------------------------------------------ a long run on the CPU
+
+
+@pytest.fixture
+def big_window(qtbot, tmp_path, monkeypatch):
+    """30 albums (a cover and a 2-s track each), a tiny cover pack and a tiny audio pack on the CPU,
+    and the word about Fast said as soon as a run has done one album (instead of after 20 minutes)."""
+    from tinypacks import make_audio_pack
+
+    import musictagger.pipeline.suggester as suggester_module
+    from musictagger.gui.app import create_window
+    from musictagger.paths import app_dirs
+
+    monkeypatch.setenv("MUSICTAGGER_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(suggester_module, "SLOW_RUN_S", 0.0)
+    monkeypatch.setattr(suggester_module, "ADVICE_AFTER", 1)
+    models = app_dirs().ensure().models
+    test_gui.make_tiny_pack(models)
+    make_audio_pack(models, {"black-metal": 1.0, "doom-metal": 2.0})
+    root = tmp_path / "music"
+    for i in range(30):
+        folder = root / f"Band {i:02d}" / f"Album {i:02d}"
+        folder.mkdir(parents=True)
+        make_track(folder, "flac", seconds=2.0, title="T1", artist=f"Band {i:02d}", album=f"Album {i:02d}",
+                   cover=make_cover((8 * i, 40, 200 - 6 * i), (96, 96)), freq=220.0 + 10 * i)  # fmt: skip
+    cfg = Config()
+    cfg.library.roots = [str(root)]
+    cfg.inference.packs = "user"
+    cfg.inference.device = "cpu"
+    save_config(cfg)
+    win = create_window()
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.controller.model.rowCount() == 30, timeout=TIMEOUT_MS)
+    yield win
+    win.close()
+
+
+def test_a_long_thorough_run_on_the_cpu_offers_fast_and_goes_on_fast(qtbot, big_window):
+    from musictagger.config import load_config
+    from musictagger.pipeline.review import Status
+
+    win, c = big_window, big_window.controller
+    summaries: list = []
+    c.suggest_finished.connect(summaries.append)
+    win.actions.suggest_all.trigger()
+    qtbot.waitUntil(win.advice.isVisible, timeout=TIMEOUT_MS)
+    text = win.advice.text.text()
+    assert "left on this CPU at Thorough" in text and "Fast" in text, text
+    assert not summaries  # said while the run goes on
+    qtbot.mouseClick(win.advice.accept_button, Qt.MouseButton.LeftButton)
+    assert not win.advice.isVisible()
+    assert c.config.inference.speed == "fast" and load_config().inference.speed == "fast"  # saved
+    # The run stops after its current album and goes on, fast, with the albums it had not done.
+    qtbot.waitUntil(lambda: len(summaries) == 2, timeout=TIMEOUT_MS)
+    first, second = summaries
+    assert first.cancelled and not second.cancelled
+    assert 1 <= first.albums < 30 and first.albums + second.albums == 30
+    assert all(e.status == Status.SUGGESTED for e in c.model.entries)
+    assert not win.advice.isVisible()
+
+
+def test_keep_thorough_is_not_asked_again(qtbot, big_window):
+    win, c = big_window, big_window.controller
+    said: list = []
+    c.speed_advice.connect(said.append)
+    summaries: list = []
+    c.suggest_finished.connect(summaries.append)
+    win.actions.suggest_all.trigger()
+    qtbot.waitUntil(win.advice.isVisible, timeout=TIMEOUT_MS)
+    qtbot.mouseClick(win.advice.decline_button, Qt.MouseButton.LeftButton)
+    assert not win.advice.isVisible() and c.config.inference.speed == "full"
+    qtbot.waitUntil(lambda: len(summaries) == 1, timeout=TIMEOUT_MS)
+    assert not summaries[0].cancelled and summaries[0].albums == 30  # the run went on, thorough
+    win.select_keys([e.key for e in c.model.entries])
+    c.suggest(win.selected_keys())  # cached now; the run still reports its albums
+    qtbot.waitUntil(lambda: len(summaries) == 2, timeout=TIMEOUT_MS)
+    assert said == said[:1] and not win.advice.isVisible()
+
+
 # ------------------------------------------------------------------------------ 10. the core process
 
 

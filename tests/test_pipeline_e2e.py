@@ -266,3 +266,45 @@ def test_embeddings_are_computed_once_cached_with_the_probabilities_and_given_pe
         assert again.cached  # nothing decoded, nothing inferred
         assert np.allclose(again.embeddings["tiny-cover"], cover, atol=1e-2)  # stored as float16
         assert np.allclose(again.embeddings["tiny-audio"], audio, atol=1e-2)
+
+
+def test_a_long_thorough_run_on_the_cpu_gets_a_word_about_fast():
+    from musictagger.pipeline.suggester import ADVICE_AFTER, SLOW_RUN_S, speed_advice
+    from musictagger.progress import Progress
+
+    long = Progress("suggest", ADVICE_AFTER, 5000, eta_s=3 * 3600 + 600.0)
+    text = speed_advice(long, "full", "CPU (2 threads)")
+    assert text is not None and text.startswith("About 3 h 10 min left on this CPU at Thorough") and "3 tracks" in text
+    assert speed_advice(long, "fast", "CPU (2 threads)") is None  # already fast
+    assert speed_advice(long, "full", "NVIDIA H100 80GB HBM3 (cuda:0)") is None  # a GPU
+    short = Progress("suggest", ADVICE_AFTER, 5000, eta_s=SLOW_RUN_S - 1.0)
+    assert speed_advice(short, "full", "CPU (2 threads)") is None
+    early = Progress("suggest", ADVICE_AFTER - 1, 5000, eta_s=long.eta_s)  # the ETA is not settled yet
+    assert speed_advice(early, "full", "CPU (2 threads)") is None
+    assert speed_advice(Progress("scan", 10, 5000, eta_s=long.eta_s), "full", "CPU (2 threads)") is None
+    assert speed_advice(Progress("suggest", 10, 5000, eta_s=None), "full", "CPU (2 threads)") is None
+
+
+def test_the_cli_bar_says_the_word_about_fast_once_above_the_bar(library, packs):
+    import io
+
+    from musictagger.cli.progressbar import ProgressBar
+    from musictagger.cli.suggest import _speed_advice
+    from musictagger.config import Config
+    from musictagger.pipeline import select_packs
+    from musictagger.pipeline.suggester import Suggester
+    from musictagger.progress import Progress
+
+    suggester = Suggester(select_packs(names=["tiny-audio"]), Config(), device="cpu")
+    suggester.load()  # its device is known from here on: "CPU (n threads)"
+    out = io.StringIO()
+    bar = ProgressBar(out, enabled=True, advice=_speed_advice(suggester))
+    bar(Progress("suggest", 1, 4000, eta_s=7200.0))  # not settled yet: nothing said
+    assert "tip:" not in out.getvalue()
+    for done in (3, 4, 5):
+        bar(Progress("suggest", done, 4000, eta_s=7200.0))
+        bar._last = 0.0  # as if a tenth of a second had passed
+    text = out.getvalue()
+    assert text.count("tip: About 2 h 00 min left on this CPU") == 1 and "Try --speed fast." in text
+    tip, bar_line = text.split("\n")[-2:]  # the tip on a line of its own, the bar drawn again below it
+    assert tip.endswith("Try --speed fast.") and "5/4000" in bar_line and "tip" not in bar_line

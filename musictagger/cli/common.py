@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from musictagger.cli import shown
 from musictagger.cli.progressbar import ProgressBar
 from musictagger.config import Config, load_config
 from musictagger.errors import FileProblem
+from musictagger.progress import Progress
 
 
 def non_negative_int(text: str) -> int:
@@ -61,8 +62,10 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 @contextmanager
-def progress_bar(args: argparse.Namespace) -> Iterator[ProgressBar]:
-    bar = ProgressBar(enabled=False if getattr(args, "no_progress", False) else None)
+def progress_bar(
+    args: argparse.Namespace, advice: Callable[[Progress], str | None] | None = None
+) -> Iterator[ProgressBar]:
+    bar = ProgressBar(enabled=False if getattr(args, "no_progress", False) else None, advice=advice)
     try:
         yield bar
     finally:

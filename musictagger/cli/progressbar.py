@@ -1,7 +1,9 @@
 """A terminal progress bar fed by core :class:`~musictagger.progress.Progress` events.
 
 Drawn on stderr only when it is a terminal (scripts piping ``--json`` get clean output), at most
-~10 times a second, with done/total, rate, ETA and the current item.
+~10 times a second, with done/total, rate, ETA and the current item. A bar may carry ``advice``:
+asked of every event, its first answer is printed once, on a line of its own above the bar (the
+word about ``--speed fast`` when a thorough run on the CPU will take long).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from musictagger.progress import Progress
@@ -24,15 +27,25 @@ def format_duration(seconds: float | None) -> str:
 
 
 class ProgressBar:
-    def __init__(self, stream: TextIO | None = None, enabled: bool | None = None) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        enabled: bool | None = None,
+        advice: Callable[[Progress], str | None] | None = None,
+    ) -> None:
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.advice = advice
         self._last = 0.0
         self._drawn = False
 
     def __call__(self, p: Progress) -> None:
         if not self.enabled:
             return
+        if self.advice is not None and (text := self.advice(p)):
+            self.advice = None  # said once
+            self.stream.write(f"\r\x1b[2Ktip: {text}\n")
+            self._last = 0.0  # the bar is drawn again below it
         now = time.monotonic()
         final = p.total is not None and p.done >= p.total
         if not final and now - self._last < 0.1:

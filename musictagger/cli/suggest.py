@@ -88,8 +88,19 @@ def _prepare(args: argparse.Namespace, session: Session):
     return cfg, scanned, suggester
 
 
+def _speed_advice(suggester):
+    """The bar's word about ``--speed fast`` when a thorough run on the CPU will take long."""
+    from musictagger.pipeline.suggester import speed_advice
+
+    def advice(p):
+        text = speed_advice(p, suggester.config.inference.speed, suggester.device_name)
+        return f"{text} Try --speed fast." if text else None
+
+    return advice
+
+
 def _run(args, suggester, albums):
-    with progress_bar(args) as bar:
+    with progress_bar(args, _speed_advice(suggester)) as bar:
         return list(suggester.run(albums, progress=bar))
 
 
@@ -185,7 +196,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
         errors = list(scanned.errors)
         by_key = {a.key: a for a in scanned.albums}
         summary = None
-        with progress_bar(args) as bar:
+        with progress_bar(args, _speed_advice(suggester)) as bar:
             if args.write:
                 summary = run_batch(
                     scanned.albums,

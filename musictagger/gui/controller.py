@@ -77,6 +77,7 @@ class LibraryController(QObject):
     watch_event = Signal(object)  # AlbumEvent, as the watcher reports it (for the notification)
     batch_ready = Signal(object)  # RetagPlan to confirm
     batch_finished = Signal(object)  # BatchSummary
+    speed_advice = Signal(str)  # a thorough run on the CPU will take long: the word about Fast
 
     def __init__(self, config: Config, *, thumbs: ThumbnailCache | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -89,7 +90,15 @@ class LibraryController(QObject):
         self._saver_failed.connect(self._on_saver_failed)
         self.runner = TaskRunner(self)
         self._scan_again: list[str] | None = None  # roots asked for while a scan ran: scanned after it
+        # The word about Fast: said once per run, never again once the user kept Thorough. A
+        # Suggest run switched to Fast goes on with the albums it had not done (_resume_fast).
+        self._advised = False
+        self._keep_thorough = False
+        self._suggesting: list[str] = []  # the running Suggest run's albums…
+        self._suggested: set[str] = set()  # …and those it has done
+        self._resume_fast = False
         self.runner.busy_changed.connect(self.busy_changed)
+        self.runner.busy_changed.connect(self._on_busy_changed)
         self.core = CoreProcess()
         self.saver = ReviewSaver(self.core, on_error=self._saver_failed.emit)
         self.engine = ModelsLoader(config, self.core)
@@ -200,6 +209,34 @@ class LibraryController(QObject):
 
     def _on_progress(self, p: Progress) -> None:
         self.progress.emit(p)
+        if not self._advised and not self._keep_thorough and self.engine.info is not None:
+            from musictagger.pipeline.suggester import speed_advice
+
+            text = speed_advice(p, self.config.inference.speed, self.engine.info.device_name)
+            if text:
+                self._advised = True
+                self.speed_advice.emit(text)
+
+    def _on_busy_changed(self, busy: bool) -> None:
+        if not busy:
+            self._advised = False  # the next run may get the word again
+
+    def use_fast(self) -> bool:
+        """``inference.speed = fast`` from now on (saved, as the settings dialog would). A Suggest
+        run going on stops after its current album and goes on, fast, with the albums it has not
+        done (True); other runs finish as they are — the next one is fast."""
+        config = copy.deepcopy(self.config)
+        config.inference.speed = "fast"
+        self.update_config(config)
+        for task in self.runner.active:
+            if isinstance(task, SuggestTask):
+                self._resume_fast = True
+                task.cancel()
+        return self._resume_fast
+
+    def keep_thorough(self) -> None:
+        """The user keeps Thorough: no word about Fast again in this session."""
+        self._keep_thorough = True
 
     def _on_failed(self, title: str, message: str) -> None:
         self.errors.emit([ErrorItem(title.lower(), "", message)])
@@ -252,8 +289,18 @@ class LibraryController(QObject):
         task.signals.item.connect(self._on_suggestion)
         task.signals.info.connect(self._on_engine_info)
         task.signals.finished.connect(self._on_suggested)
+        self._suggesting, self._suggested, self._resume_fast = [e.key for e in entries], set(), False
         self._start(task)
+        task.signals.done.connect(self._suggest_done)  # after the runner's own handler: no run then
         return True
+
+    def _suggest_done(self, _task: object) -> None:
+        """A run switched to Fast goes on with the albums it had not done."""
+        if self._resume_fast:
+            self._resume_fast = False
+            rest = [k for k in self._suggesting if k not in self._suggested]
+            if rest:
+                self.suggest(rest)
 
     def warm_up(self) -> bool:
         """Load the models in the background before they are needed; False if already loaded or loading."""
@@ -282,6 +329,7 @@ class LibraryController(QObject):
 
     def _on_suggestion(self, item: SuggestedAlbum) -> None:
         result = item.result
+        self._suggested.add(result.key)
         if self.model.set_result(result, item.packs, item.guesses) is not None:
             self.save_review(result.key)
         if result.errors:
@@ -290,6 +338,8 @@ class LibraryController(QObject):
 
     def _on_suggested(self, summary: SuggestSummary) -> None:
         state = "stopped after" if summary.cancelled else "done:"
+        if summary.cancelled and self._resume_fast:
+            state = "goes on fast after"
         self.message.emit(f"Suggest {state} {summary.albums} album{'s' if summary.albums != 1 else ''}")
         self.suggest_finished.emit(summary)
 

@@ -7,7 +7,8 @@ docs and by the GUI tests to check the window is not blank.
 
 Options set the scene: ``--size 1280x780`` (``min`` for the window's minimum size), ``--dark``
 (Fusion with a dark palette), ``--view grid``, ``--select ALBUM`` (the album panel shows it),
-``--untick TAG`` / ``--add TAG`` (review it), ``--errors`` (the errors panel open), and
+``--untick TAG`` / ``--add TAG`` (review it), ``--errors`` (the errors panel open), ``--advice``
+(the word about Fast that a long thorough run on the CPU gets), and
 ``--dialog apply|learn|settings|history`` to grab a dialog over the window instead (``learn``
 runs Learn from My Library and waits for its report).
 """
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--untick", action="append", default=[], help="untick this tag of the selected album")
     parser.add_argument("--add", action="append", default=[], help="add this tag by hand to the selected album")
     parser.add_argument("--errors", action="store_true", help="show the errors panel")
+    parser.add_argument("--advice", action="store_true", help="show the word about Fast of a long CPU run")
     parser.add_argument("--dialog", choices=("apply", "learn", "settings", "history"))
     parser.add_argument("--timeout", type=float, default=120.0)
     args = parser.parse_args(argv)
@@ -127,6 +129,12 @@ def main(argv: list[str] | None = None) -> int:
             window._select_first_if_none()
         if args.errors:
             window.errors.show()
+        if args.advice:
+            from musictagger.pipeline.suggester import speed_advice
+            from musictagger.progress import Progress
+
+            long_run = Progress("suggest", 12, 4800, eta_s=3 * 3600 + 600.0)
+            window.advice.show_advice(speed_advice(long_run, "full", "CPU (4 threads)") or "")
         if args.dialog == "apply":
             window.controller.prepare_apply(window.selected_keys() if args.select else None)
 

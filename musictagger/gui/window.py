@@ -293,7 +293,17 @@ class MainWindow(QMainWindow):
         self.stack.setObjectName("centralStack")
         for page in (self.welcome, table, self.grid):
             self.stack.addWidget(page)
-        self.setCentralWidget(self.stack)
+        from musictagger.gui.advice_bar import AdviceBar
+
+        self.advice = AdviceBar()  # above the stack, shown while it has something to say
+        central = QWidget()
+        central.setObjectName("centralArea")
+        box = QVBoxLayout(central)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(self.advice)
+        box.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
         for view in (self.table, self.grid):
             # The table's: columns refitted when its width changes; both: no repaint when a dialog
             # opens or closes (see eventFilter).
@@ -590,6 +600,9 @@ class MainWindow(QMainWindow):
         c.preview_ready.connect(self.confirm_apply)
         c.roots_changed.connect(self._fill_remove_menu)
         c.busy_changed.connect(self._on_busy_changed)
+        c.speed_advice.connect(self.advice.show_advice)
+        self.advice.accepted.connect(self._use_fast)
+        self.advice.declined.connect(c.keep_thorough)
         c.scanned.connect(self._on_scanned)
         c.genre_names.connect(self.detail.set_completions)
         c.engine_failed.connect(self._on_engine_failed)
@@ -791,7 +804,13 @@ class MainWindow(QMainWindow):
     def _on_busy_changed(self, busy: bool) -> None:
         if not busy:
             self.status.progress.hide()
+            self.advice.hide()  # the run it spoke of is over
         self._update_actions()
+
+    def _use_fast(self) -> None:
+        resumed = self.controller.use_fast()
+        rest = "; this run goes on fast with the albums it has not done" if resumed else ""
+        self.status.notify(f"Fast from now on (Settings ▸ Analysis){rest}")
 
     def _update_actions(self, *_args) -> None:
         """Each action enabled exactly when it can run."""

@@ -30,7 +30,7 @@ from musictagger.pipeline.cache import ResultCache, file_key
 from musictagger.pipeline.evidence import ArtistPrior, SuggestEvidence, is_library_pack
 from musictagger.pipeline.fusion import SourceView, fuse, mean_probs, to_taxonomy
 from musictagger.pipeline.types import AlbumSuggestions, PackInfo
-from musictagger.progress import CancelToken, ProgressCallback, ProgressTracker
+from musictagger.progress import CancelToken, Progress, ProgressCallback, ProgressTracker, format_duration
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -88,6 +88,27 @@ class SpeedProfile:
 
 
 SPEEDS = {"full": SpeedProfile(), "fast": SpeedProfile(tracks_per_album=3, patches_per_track=1, cover_views=False)}
+
+#: A thorough run on the CPU expected to last longer than this gets a word about ``fast``: the
+#: desktop app offers to switch, the CLI says it once on its terminal.
+SLOW_RUN_S = 20 * 60
+#: Albums a run has done before its ETA is trusted for that word.
+ADVICE_AFTER = 3
+
+
+def speed_advice(p: Progress, speed: str, device_name: str) -> str | None:
+    """The word about ``inference.speed = fast`` when a thorough suggest run on the CPU will take
+    long (its ETA after the first albums is over :data:`SLOW_RUN_S`); None otherwise. Every run
+    that reads an album (suggest, the apply dry run, the batch) reports the "suggest" stage."""
+    if speed != "full" or not device_name.startswith("CPU") or p.stage != "suggest":
+        return None
+    if not p.total or p.done < min(ADVICE_AFTER, p.total) or p.eta_s is None or p.eta_s < SLOW_RUN_S:
+        return None
+    fast = SPEEDS["fast"]
+    return (
+        f"About {format_duration(p.eta_s)} left on this CPU at Thorough. Fast hears {fast.tracks_per_album} "
+        "tracks per album, one excerpt each, and each cover once: several times quicker."
+    )
 
 
 def tracks_to_hear(n_tracks: int, limit: int) -> set[int]:
