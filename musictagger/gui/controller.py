@@ -209,7 +209,9 @@ class LibraryController(QObject):
 
     def _on_progress(self, p: Progress) -> None:
         self.progress.emit(p)
-        if not self._advised and not self._keep_thorough and self.engine.info is not None:
+        if self._advised or self._keep_thorough or self.engine.info is None:
+            return
+        if any(isinstance(t, SuggestTask) for t in self.runner.active):  # the run Use Fast can speed up
             from musictagger.pipeline.suggester import speed_advice
 
             text = speed_advice(p, self.config.inference.speed, self.engine.info.device_name)
