@@ -652,16 +652,22 @@ def test_cover_grid_shares_the_selection_and_the_actions(qtbot, window, library)
     assert win.selected_keys() == [beta]
 
 
-def test_cover_grid_tiles_fill_the_width_at_any_window_size(qtbot, window):
-    from musictagger.gui.grid import GRID_COVER, PAD
+def _grid_albums(n: int) -> list:
+    """``n`` albums that exist only in the table (no files: the grid shows their placeholders)."""
     from musictagger.library import Album, Track
 
-    win = window
     albums = []
-    for i in range(40):
+    for i in range(n):
         track = Track(path=f"/grid/{i}/01.flac", format="flac", title="T", artist="A", album=f"Album {i}")
         albums.append(Album(f"grid\x1f{i}", f"/grid/{i}", f"Album {i}", "A", 2000, [track], "none"))
-    win.controller.model.set_albums(albums)
+    return albums
+
+
+def test_cover_grid_tiles_fill_the_width_at_any_window_size(qtbot, window):
+    from musictagger.gui.grid import GRID_COVER, PAD
+
+    win = window
+    win.controller.model.set_albums(_grid_albums(40))
     win.show()
     win.set_view("grid")
     grid = win.grid
@@ -686,14 +692,9 @@ def test_covers_arriving_together_repaint_the_grid_as_one_rectangle(qtbot, windo
     from PySide6.QtCore import QEvent, QObject
 
     from musictagger.gui.album_model import EntryRole
-    from musictagger.library import Album, Track
 
     win = window
-    albums = []
-    for i in range(12):
-        track = Track(path=f"/grid/{i}/01.flac", format="flac", title="T", artist="A", album=f"Album {i}")
-        albums.append(Album(f"grid\x1f{i}", f"/grid/{i}", f"Album {i}", "A", 2000, [track], "none"))
-    win.controller.model.set_albums(albums)
+    win.controller.model.set_albums(_grid_albums(12))
     win.resize(1280, 780)
     win.show()
     win.set_view("grid")
