@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,10 @@ class JournalError(MusictaggerError):
 
 
 class PackError(MusictaggerError):
-    """A model pack is missing, malformed, tampered with, or does not fit its architecture."""
+    """A model pack is missing, malformed, tampered with, or does not fit its architecture.
+    ``folder``: the pack folder that was refused, where one was (pack discovery sets it)."""
+
+    folder: Path | None = None
 
 
 class DeviceError(MusictaggerError):

@@ -209,6 +209,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
                     reviews=reviews,
                 )
                 result = summary.run
+                assert result is not None  # run_batch always ends with its journal run
                 errors += summary.errors
                 ReviewStore(session.index).save(list(summary.reviews.values()))  # the app shows them Applied
             else:

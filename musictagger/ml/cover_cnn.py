@@ -58,6 +58,8 @@ class ColourStats(nn.Module):
         ("skin", 2),
     )
     n_features = sum(n for _, n in LAYOUT)
+    mean: torch.Tensor  # buffers (1, 3, 1, 1): the normalisation to undo
+    std: torch.Tensor
 
     @classmethod
     def parts(cls) -> dict[str, slice]:

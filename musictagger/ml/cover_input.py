@@ -60,7 +60,7 @@ def open_image(data: bytes, *, source: str = "", target_size: int | None = None)
     if not data:
         raise _error(source, "empty image data")
     try:
-        img = Image.open(io.BytesIO(data))
+        img: Image.Image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise _error(source, "not an image format we can read") from None
     except Image.DecompressionBombError:
@@ -188,17 +188,14 @@ def preprocess(
     size, mean, std = _check_spec(spec)
     if img.mode != "RGB":
         img = _to_rgb(img)
-    if augment:
-        rng = rng if rng is not None else np.random.default_rng()
-        box = _random_box(*img.size, rng)
-    else:
-        box = _center_box(*img.size)
+    gen = (rng if rng is not None else np.random.default_rng()) if augment else None
+    box = _random_box(*img.size, gen) if gen is not None else _center_box(*img.size)
     resized = img.resize((size, size), resample=_RESAMPLE, box=box)
     x = np.asarray(resized, dtype=np.float32) / 255.0
-    if augment:
-        if rng.random() < AUGMENT_FLIP_P:
+    if gen is not None:
+        if gen.random() < AUGMENT_FLIP_P:
             x = x[:, ::-1, :]
-        x = _jitter(x, rng)
+        x = _jitter(x, gen)
     chw = x.transpose(2, 0, 1)
     return np.ascontiguousarray((chw - mean) / std, dtype=np.float32)
 

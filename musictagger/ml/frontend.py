@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -50,7 +50,7 @@ class MelSpectrogram(nn.Module):
         fmin: float = 0.0,
         fmax: float | None = None,
         mel_htk: bool = False,
-        mel_norm: str | None = "slaney",
+        mel_norm: Literal["slaney"] | None = "slaney",
         power: float = 2.0,
         pad_mode: str = "constant",
         log_ref: float | str = 1.0,

@@ -93,11 +93,12 @@ class CoverHead(nn.Module):
             raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
         if not variants:
             raise ValueError("a cover head needs at least one backbone")
-        self.backbones = nn.ModuleList(EfficientNetLite(v) for v in variants)
+        self.nets = [EfficientNetLite(v) for v in variants]  # the same modules, typed
+        self.backbones = nn.ModuleList(self.nets)
         self.variants = [str(v) for v in variants]
         self.stages = [int(i) for i in stages]
         self.embedding_size = 0
-        for net in self.backbones:
+        for net in self.nets:
             channels = [s.channels for s in net.stages] + [net._conv_head.out_channels]
             if not self.stages or any(not 0 <= i < len(channels) for i in self.stages):
                 raise ValueError(f"stages must be indices of the {len(channels)} feature maps, not {list(stages)}")
@@ -117,11 +118,11 @@ class CoverHead(nn.Module):
     @property
     def resolution(self) -> int:
         """The input size: the largest native resolution among the backbones."""
-        return max(net.resolution for net in self.backbones)
+        return max(net.resolution for net in self.nets)
 
     def pooled_one(self, x: torch.Tensor) -> torch.Tensor:
         """Raw pooled features of exactly these images (no test-time views)."""
-        return torch.cat([pool_maps(net.feature_maps(x), self.stages, self.pooling) for net in self.backbones], dim=1)
+        return torch.cat([pool_maps(net.feature_maps(x), self.stages, self.pooling) for net in self.nets], dim=1)
 
     def pooled(self, x: torch.Tensor) -> torch.Tensor:
         """Raw pooled features: the mean over the clean image and its test-time views."""

@@ -104,8 +104,12 @@ def convert_tf_variables(variables: dict[str, np.ndarray]) -> dict[str, torch.Te
     return state
 
 
-def _bn(n: int, dims: int) -> nn.Module:
-    return (nn.BatchNorm1d if dims == 1 else nn.BatchNorm2d)(n, eps=BN_EPS)
+def _bn1(n: int) -> nn.BatchNorm1d:
+    return nn.BatchNorm1d(n, eps=BN_EPS)
+
+
+def _bn2(n: int) -> nn.BatchNorm2d:
+    return nn.BatchNorm2d(n, eps=BN_EPS)
 
 
 class Musicnn(nn.Module):
@@ -120,28 +124,28 @@ class Musicnn(nn.Module):
     def __init__(self, n_mels: int = N_MELS, n_tags: int = N_TAGS, timbral: int = 204, temporal: int = 51) -> None:
         super().__init__()
         self.n_mels = n_mels
-        self.bn_input = _bn(1, 2)
+        self.bn_input = _bn2(1)
         self.timbral1 = nn.Conv2d(1, timbral, (7, int(0.4 * n_mels)))
-        self.bn_timbral1 = _bn(timbral, 2)
+        self.bn_timbral1 = _bn2(timbral)
         self.timbral2 = nn.Conv2d(1, timbral, (7, int(0.7 * n_mels)))
-        self.bn_timbral2 = _bn(timbral, 2)
+        self.bn_timbral2 = _bn2(timbral)
         self.temporal1 = nn.Conv2d(1, temporal, (128, 1))
-        self.bn_temporal1 = _bn(temporal, 2)
+        self.bn_temporal1 = _bn2(temporal)
         self.temporal2 = nn.Conv2d(1, temporal, (64, 1))
-        self.bn_temporal2 = _bn(temporal, 2)
+        self.bn_temporal2 = _bn2(temporal)
         self.temporal3 = nn.Conv2d(1, temporal, (32, 1))
-        self.bn_temporal3 = _bn(temporal, 2)
+        self.bn_temporal3 = _bn2(temporal)
         front = 2 * timbral + 3 * temporal
         self.mid1 = nn.Conv1d(front, 64, 7)
-        self.bn_mid1 = _bn(64, 1)
+        self.bn_mid1 = _bn1(64)
         self.mid2 = nn.Conv1d(64, 64, 7)
-        self.bn_mid2 = _bn(64, 1)
+        self.bn_mid2 = _bn1(64)
         self.mid3 = nn.Conv1d(64, 64, 7)
-        self.bn_mid3 = _bn(64, 1)
+        self.bn_mid3 = _bn1(64)
         self.pooled_dim = 2 * (front + 3 * 64)
-        self.bn_pool = _bn(self.pooled_dim, 1)
+        self.bn_pool = _bn1(self.pooled_dim)
         self.penultimate = nn.Linear(self.pooled_dim, EMBEDDING_DIM)
-        self.bn_penultimate = _bn(EMBEDDING_DIM, 1)
+        self.bn_penultimate = _bn1(EMBEDDING_DIM)
         self.tags = nn.Linear(EMBEDDING_DIM, n_tags)
 
     @staticmethod

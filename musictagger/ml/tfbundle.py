@@ -25,6 +25,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,7 @@ FOOTER_SIZE = 48
 BLOCK_TRAILER = 5  # 1-byte compression type + 4-byte masked crc32c
 
 # tensorflow/core/framework/types.proto DataType -> numpy dtype
-DTYPES = {
+DTYPES: dict[int, np.dtype[Any]] = {
     1: np.dtype("<f4"),  # DT_FLOAT
     2: np.dtype("<f8"),  # DT_DOUBLE
     3: np.dtype("<i4"),  # DT_INT32
@@ -160,7 +161,8 @@ def read_index(index_path: Path) -> dict[str, BundleEntry]:
                 if not key:  # the header (BundleHeaderProto)
                     continue
                 f = dict(_fields(value))
-                shape = _shape(f[2]) if isinstance(f.get(2), bytes) else ()
+                shape_field = f.get(2)
+                shape = _shape(shape_field) if isinstance(shape_field, bytes) else ()
                 name = key.decode("utf-8")
                 entries[name] = BundleEntry(
                     name, int(f.get(1, 0)), shape, int(f.get(3, 0)), int(f.get(4, 0)), int(f.get(5, 0))

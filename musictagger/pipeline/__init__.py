@@ -40,7 +40,7 @@ def select_packs(
         found = [find_pack(n) for n in wanted]
         _, refused = find_packs_with_problems()
         for exc in refused:
-            folder = getattr(exc, "folder", None)
+            folder = exc.folder
             used = next((p for p in found if folder is not None and folder.name == p.name), None)
             if used is not None and used.bundled:
                 problems.append(f"{exc} (the bundled {used.name} is used instead)")

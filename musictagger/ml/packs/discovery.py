@@ -86,7 +86,7 @@ def find_packs_with_problems(
             try:
                 packs.append(load_pack(folder, bundled=is_bundled))
             except PackError as exc:
-                exc.folder = folder  # type: ignore[attr-defined] - which folder was refused
+                exc.folder = folder  # which folder was refused
                 problems.append(exc)
     return packs, problems
 
