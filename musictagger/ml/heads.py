@@ -158,7 +158,7 @@ def exclusive_logits(logits: torch.Tensor, groups: Sequence[Sequence[int]]) -> t
     return out
 
 
-def make_classifier(size: int, n_labels: int, hidden: int = 0, dropout: float = 0.0) -> nn.Module:
+def make_classifier(size: int, n_labels: int, hidden: int = 0, dropout: float = 0.0) -> nn.Sequential:
     """A linear read-out, or with ``hidden`` units one ReLU layer before it (dropout on its input)."""
     if hidden <= 0:
         return nn.Sequential(nn.Dropout(dropout), nn.Linear(size, n_labels))

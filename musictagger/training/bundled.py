@@ -98,12 +98,12 @@ def cover_dataset(shared: Path) -> Dataset:
         Item(it.key, it.artist, tuple(lab for lab in it.labels if lab in keep), it.cover, None, (), it.title)
         for it in items
     ]
-    counts = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
     for it in items:
         for lab in it.labels:
             counts[lab] += 1
-    labels = sorted(keep, key=lambda lab: (-counts[lab], lab))
-    ds = Dataset(items, labels, "shared/data covers/ + black_metal_covers/ + band_styles weak subgenres")
+    names = sorted(keep, key=lambda lab: (-counts[lab], lab))
+    ds = Dataset(items, names, "shared/data covers/ + black_metal_covers/ + band_styles weak subgenres")
     ds.dropped_labels = dropped
     return ds
 

@@ -111,13 +111,13 @@ def _finish(items: list[Item], source: str, skipped: int, skipped_examples: list
             skipped += 1
             if len(skipped_examples) < 20:
                 skipped_examples.append(it.key)
-    labels = sorted(keep, key=lambda lab: (-counts[lab], lab))
-    if not kept or not labels:
+    names = sorted(keep, key=lambda lab: (-counts[lab], lab))
+    if not kept or not names:
         raise DatasetError(
             f"{source}: no item has a label that at least {min_count} items share "
             f"({len(items)} labelled, {skipped} without a usable label)"
         )
-    return Dataset(kept, labels, source, skipped=skipped, skipped_examples=skipped_examples, dropped_labels=dropped)
+    return Dataset(kept, names, source, skipped=skipped, skipped_examples=skipped_examples, dropped_labels=dropped)
 
 
 def from_folder(

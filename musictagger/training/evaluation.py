@@ -124,6 +124,7 @@ def run_pack(
                 per_track = []
                 for path in item.tracks:
                     try:
+                        assert policy is not None  # an audio pack's
                         ex = read_excerpts(path, int(pack.input["sample_rate"]), policy)
                     except MusictaggerError as exc:
                         errors.append(FileProblem.of(exc, path))
@@ -153,8 +154,8 @@ def evaluate(
     from musictagger.ml.packs import ModelPack, find_pack, load_pack
 
     if not isinstance(pack, ModelPack):
-        p = Path(str(pack))
-        pack = load_pack(p) if p.is_dir() else find_pack(str(pack))
+        folder = Path(str(pack))
+        pack = load_pack(folder) if folder.is_dir() else find_pack(str(pack))
     ds = resolve(data, pack.kind, min_count=1)
     ids, cols = _pack_outputs_to_ids(pack)
     data_labels = {lab for it in ds.items for lab in it.labels}

@@ -239,7 +239,7 @@ class CrossValidation:
         """{figure: {"mean", "sd", "n"}} over the folds where the figure is defined."""
         out: dict[str, dict[str, float | None]] = {}
         for key in sorted({k for f in self.per_fold for k in f}):
-            values = [f[key] for f in self.per_fold if f.get(key) is not None]
+            values = [v for f in self.per_fold if (v := f.get(key)) is not None]
             out[key] = {
                 "mean": float(np.mean(values)) if values else None,
                 "sd": float(np.std(values)) if values else None,
@@ -335,6 +335,7 @@ def train_cover_head(
         model.embed_mean.copy_(torch.from_numpy(head.mean))
         model.embed_std.copy_(torch.from_numpy(head.std))
         linear = model.classifier[-1]
+        assert isinstance(linear, torch.nn.Linear)
         linear.weight.copy_(torch.from_numpy(head.weight))
         linear.bias.copy_(torch.from_numpy(head.bias))
     counts = {lab: int(v) for lab, v in zip(labels, y.sum(axis=0))}

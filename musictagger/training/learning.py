@@ -137,10 +137,10 @@ class LearnReport:
             lines += [f"  {r.name}: {r.why}" for r in skipped]
         for kind, why in self.not_trained.items():
             lines.append(f"{kind}: not trained — {why}")
-        for c in self.confusions:
-            worst = _worst_confusion(c)
+        for confusion in self.confusions:
+            worst = _worst_confusion(confusion)
             if worst:
-                lines.append(f"Confused most under {c.parent}: {worst}")
+                lines.append(f"Confused most under {confusion.parent}: {worst}")
         if self.check_my_tags:
             lines.append("")
             lines.append("Check my tags (existing tags that disagree most with what was learnt):")
@@ -248,10 +248,10 @@ def learn(
             if r.learnt:
                 r.per_kind[kind] = {"ap": learned.per_label_ap.get(r.label), "auc": aucs.get(r.label)}
     for r in results:
-        aps = [v["ap"] for v in r.per_kind.values() if v.get("ap") is not None]
+        aps = [ap for v in r.per_kind.values() if (ap := v.get("ap")) is not None]
         r.ap = max(aps) if aps else None
-        aucs = [v["auc"] for v in r.per_kind.values() if v.get("auc") is not None]
-        r.auc = max(aucs) if aucs else None
+        label_aucs = [auc for v in r.per_kind.values() if (auc := v.get("auc")) is not None]
+        r.auc = max(label_aucs) if label_aucs else None
     if oof:
         items, probs = _combined_oof(oof, usable)
         report.confusions = _confusions(items, probs, usable)
@@ -323,7 +323,7 @@ def _learn_kind(
     """Cross-validate, fit and save one kind's pack: (the pack, out-of-fold probabilities, per-label AUC)."""
     from musictagger.training import metrics as M
     from musictagger.training.finish import PackSpec, finish_pack, held_out_metrics, label_matrix, run_without_epochs
-    from musictagger.training.heads import Embeddings, HeadRecipe, cross_validate, fit_on
+    from musictagger.training.heads import CrossValidation, Embeddings, HeadRecipe, cross_validate, fit_on
 
     if len(items) < 4:
         raise DatasetError(f"only {len(items)} albums have a {kind} embedding")
@@ -339,7 +339,7 @@ def _learn_kind(
     group = exclusive_roots(labels, y)
     if len(group) >= 3:
         candidates.append(HeadRecipe(l2=1.0, folds=folds, augmented_views=0, seed=seed, exclusive=(tuple(group),)))
-    tried = []
+    tried: list[tuple[float, int, HeadRecipe, CrossValidation]] = []
     for recipe in candidates:
         cv = cross_validate(emb, labels, recipe, progress=_stage(progress, "evaluate"), cancel=cancel)
         ap = M.macro(M.per_label(M.average_precision, y, cv.probs, labels)) or 0.0

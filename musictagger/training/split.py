@@ -19,8 +19,11 @@ from musictagger.library.types import artist_key
 
 
 class _HasArtist(Protocol):
-    artist: str
-    labels: tuple[str, ...]
+    @property
+    def artist(self) -> str: ...
+
+    @property
+    def labels(self) -> tuple[str, ...]: ...
 
 
 T = TypeVar("T", bound=_HasArtist)
@@ -156,7 +159,7 @@ def artist_folds(items: Sequence[T], k: int = 5, seed: int = 0) -> list[int]:
             totals[lab] += n
     rarity = {a: min((totals[lab] for lab in per_artist[a]), default=len(items) + 1) for a in artists}
     order = sorted(artists, key=lambda a: (rarity[a], -len(groups[a]), rank[a]))
-    fold_labels = [defaultdict(int) for _ in range(k)]
+    fold_labels: list[dict[str, int]] = [defaultdict(int) for _ in range(k)]
     fold_size = [0] * k
     fold_of: dict[str, int] = {}
     for a in order:

@@ -516,6 +516,8 @@ def _prepare_data(kind, dataset, options: TrainOptions, seed: int, dev, init_fro
 def _make_targets(data: _Data, options: TrainOptions) -> _Targets:
     from musictagger.training.finish import label_matrix, positive_weights
 
+    soft_train: np.ndarray | None
+    soft_val: np.ndarray | None
     if data.ds.teacher is not None:
         feed = data.feed
         soft_train = np.stack([feed.soft_targets(it) for it in data.train_items])
