@@ -783,21 +783,27 @@ def test_a_long_thorough_run_on_the_cpu_offers_fast_and_goes_on_fast(qtbot, big_
 
 
 def test_keep_thorough_is_not_asked_again(qtbot, big_window):
+    from musictagger.gui.tasks import SuggestTask
+
     win, c = big_window, big_window.controller
     said: list = []
     c.speed_advice.connect(said.append)
     summaries: list = []
     c.suggest_finished.connect(summaries.append)
+    running_when_told: list = []  # the summary comes once the run is over
+    c.suggest_finished.connect(lambda _s: running_when_told.append(c.is_running(SuggestTask)))
     win.actions.suggest_all.trigger()
     qtbot.waitUntil(win.advice.isVisible, timeout=TIMEOUT_MS)
     qtbot.mouseClick(win.advice.decline_button, Qt.MouseButton.LeftButton)
     assert not win.advice.isVisible() and c.config.inference.speed == "full"
     qtbot.waitUntil(lambda: len(summaries) == 1, timeout=TIMEOUT_MS)
     assert not summaries[0].cancelled and summaries[0].albums == 30  # the run went on, thorough
-    win.select_keys([e.key for e in c.model.entries])
-    c.suggest(win.selected_keys())  # cached now; the run still reports its albums
+    # The summary comes once the run is over: Suggest runs again at once (cached now; the run
+    # still reports its albums).
+    assert c.suggest([e.key for e in c.model.entries])
     qtbot.waitUntil(lambda: len(summaries) == 2, timeout=TIMEOUT_MS)
     assert said == said[:1] and not win.advice.isVisible()
+    assert running_when_told == [False, False]
 
 
 # ------------------------------------------------------------------------------ 10. the core process

@@ -68,7 +68,7 @@ class LibraryController(QObject):
     library_changed = Signal()  # albums came or went (what the actions can do may change)
     _saver_failed = Signal(str)  # from the saver's thread
     entry_changed = Signal(str)  # album key
-    suggest_finished = Signal(object)  # SuggestSummary
+    suggest_finished = Signal(object)  # SuggestSummary, once the run is over (Suggest may run again)
     preview_ready = Signal(object)  # ApplyPlan
     run_finished = Signal(object)  # RunResult (apply or undo)
     roots_changed = Signal(list)
@@ -97,6 +97,7 @@ class LibraryController(QObject):
         self._suggesting: list[str] = []  # the running Suggest run's albums…
         self._suggested: set[str] = set()  # …and those it has done
         self._resume_fast = False
+        self._summary: SuggestSummary | None = None  # the running Suggest run's, once it has one
         self.runner.busy_changed.connect(self.busy_changed)
         self.runner.busy_changed.connect(self._on_busy_changed)
         self.core = CoreProcess()
@@ -297,12 +298,19 @@ class LibraryController(QObject):
         return True
 
     def _suggest_done(self, _task: object) -> None:
-        """A run switched to Fast goes on with the albums it had not done."""
-        if self._resume_fast:
-            self._resume_fast = False
-            rest = [k for k in self._suggesting if k not in self._suggested]
-            if rest:
-                self.suggest(rest)
+        """The run is over (the runner has let it go: Suggest may run again): its summary is told,
+        and a run switched to Fast goes on with the albums it had not done."""
+        summary, self._summary = self._summary, None
+        resume, self._resume_fast = self._resume_fast, False
+        if summary is not None:
+            state = "stopped after" if summary.cancelled else "done:"
+            if summary.cancelled and resume:
+                state = "goes on fast after"
+            self.message.emit(f"Suggest {state} {summary.albums} album{'s' if summary.albums != 1 else ''}")
+            self.suggest_finished.emit(summary)
+        rest = [k for k in self._suggesting if k not in self._suggested] if resume else []
+        if rest:
+            self.suggest(rest)
 
     def warm_up(self) -> bool:
         """Load the models in the background before they are needed; False if already loaded or loading."""
@@ -339,11 +347,7 @@ class LibraryController(QObject):
         self.entry_changed.emit(result.key)
 
     def _on_suggested(self, summary: SuggestSummary) -> None:
-        state = "stopped after" if summary.cancelled else "done:"
-        if summary.cancelled and self._resume_fast:
-            state = "goes on fast after"
-        self.message.emit(f"Suggest {state} {summary.albums} album{'s' if summary.albums != 1 else ''}")
-        self.suggest_finished.emit(summary)
+        self._summary = summary  # told when the run is over (_suggest_done)
 
     # ------------------------------------------------------------------ apply
     def _entries(self, keys: Sequence[str] | None) -> list[AlbumEntry]:
