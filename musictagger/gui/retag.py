@@ -77,7 +77,7 @@ class RetagPrepareTask(Task):
 
         self.report(Progress("load", 0, None, "loading models"))
         suggester = self.engine.get(self.cancel_token)
-        self.signals.info.emit(self.engine.info)
+        self._emit("info", self.engine.info)
         packs = tuple(suggester.pack_infos)
         bid = batch_id_for(self.roots, self.config, [f"{p.name}@{p.version}" for p in packs])
         done = 0

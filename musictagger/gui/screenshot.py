@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         c = window.controller
         if time.monotonic() > deadline:
             print("timed out waiting for the library", file=sys.stderr)
+            timer.stop()
+            window.close()  # stops what still runs, as quitting the app does
             app.exit(2)
             return
         if c.runner.active or (args.folders and not c.model.rowCount()):

@@ -74,7 +74,7 @@ class Task(QRunnable):
 
     def report(self, progress: Progress) -> None:
         """A :data:`~musictagger.progress.ProgressCallback`, safe to call from the worker."""
-        self.signals.progress.emit(progress)
+        self._emit("progress", progress)
 
     def execute(self) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -265,11 +265,11 @@ class SuggestTask(Task):
     def execute(self) -> SuggestSummary:
         self.report(Progress("load", 0, None, "loading models"))
         suggester = self.engine.get(self.cancel_token)
-        self.signals.info.emit(self.engine.info)
+        self._emit("info", self.engine.info)
         n = 0
         with self.engine.exclusive(cancel=self.cancel_token, progress=self.report):
             for item in suggester.suggest(self.albums, progress=self.report, cancel=self.cancel_token):
-                self.signals.item.emit(item)
+                self._emit("item", item)
                 n += 1
         return SuggestSummary(n, self.cancel_token.cancelled)
 
