@@ -806,6 +806,32 @@ def test_keep_thorough_is_not_asked_again(qtbot, big_window):
     assert running_when_told == [False, False]
 
 
+def test_the_advice_bar_fits_any_width_and_never_widens_the_window(qtbot, window):
+    from PySide6.QtWidgets import QBoxLayout
+
+    from musictagger.pipeline.suggester import speed_advice
+    from musictagger.progress import Progress
+
+    win, bar = window, window.advice
+    win.show()
+    win.resize(win.minimumSizeHint())
+    qtbot.waitUntil(lambda: win.size() == win.minimumSizeHint())
+    narrowest = win.width()
+    bar.show_advice(speed_advice(Progress("suggest", 5, 4000, eta_s=9000.0), "full", "CPU (2 threads)") or "")
+
+    def arranged(direction: QBoxLayout.Direction) -> None:
+        assert bar.isVisible() and bar.main.direction() == direction
+        for button in (bar.accept_button, bar.decline_button):  # whole, inside the bar
+            assert button.isVisible() and bar.rect().contains(button.geometry()), button.text()
+        assert bar.text.height() >= bar.text.heightForWidth(bar.text.width())  # no line cut off
+
+    # At the minimum size: the text, then the buttons below it; the window no wider.
+    qtbot.waitUntil(lambda: arranged(QBoxLayout.Direction.TopToBottom), timeout=TIMEOUT_MS)
+    assert win.width() == narrowest and win.minimumSizeHint().width() == narrowest
+    win.resize(1280, 780)  # wide: the buttons beside the text
+    qtbot.waitUntil(lambda: arranged(QBoxLayout.Direction.LeftToRight), timeout=TIMEOUT_MS)
+
+
 # ------------------------------------------------------------------------------ 10. the core process
 
 
