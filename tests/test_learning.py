@@ -135,6 +135,19 @@ def test_a_label_with_too_few_albums_is_reported_not_trained(learnt):
         assert "funeral-doom-metal" not in p.labels
 
 
+def test_a_library_with_nothing_to_learn_says_so_before_looking_at_a_cover(world):
+    from musictagger.training import learn
+
+    lib = world["base"] / "tiny-library"
+    _album(lib, "Jazz Band 0", "Album 0", "Jazz", "Jazz", 1)
+    _album(lib, "Jazz Band 1", "Album 0", "Jazz", "Jazz", 2)
+    report = learn([lib], device="cpu", html_report=False)  # the bundled base packs: never loaded
+    assert report.albums_used == 2 and not report.trained and report.embedded == 0
+    assert set(report.not_trained) == {"cover", "audio"}
+    assert all("no genre has" in why for why in report.not_trained.values())
+    assert {r.name: r.learnt for r in report.labels} == {"Jazz": False}
+
+
 def test_check_my_tags_finds_the_planted_mislabel(learnt, world):
     report, _ = learnt
     top = [t.folder for t in report.check_my_tags[:3]]

@@ -214,16 +214,17 @@ def learn(
         report.not_trained = {k: str(exc) for k in kinds}
         return report
     report.albums_used, report.albums_skipped = len(ds.items), ds.skipped
-    bases = {k: (base or {}).get(k) or _base_pack(k) for k in kinds}
-    embeddings, report.embedded = _embed(
-        ds.items, [b for b in bases.values() if b is not None], config, device, progress, cancel
-    )
+    # What can be learnt depends on the tags alone: known before a single cover is looked at.
     usable, results = _choose_labels(ds, min_albums, min_artists)
     report.labels = results
     if not usable:
         why = f"no genre has {min_albums} albums by {min_artists} or more artists"
         report.not_trained = dict.fromkeys(kinds, why)
         return report
+    bases = {k: (base or {}).get(k) or _base_pack(k) for k in kinds}
+    embeddings, report.embedded = _embed(
+        ds.items, [b for b in bases.values() if b is not None], config, device, progress, cancel
+    )
     oof: dict[str, tuple[list[Item], np.ndarray]] = {}
     for kind in kinds:
         started = time.monotonic()
