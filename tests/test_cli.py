@@ -146,6 +146,22 @@ def test_core_imports_neither_qt_nor_torch():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def test_torch_openmp_threads_spin_briefly_unless_the_environment_says_otherwise():
+    """libgomp reads GOMP_SPINCOUNT when torch loads: the package sets it first (see
+    musictagger.OPENMP_SPIN_COUNT and benchmarks/busy_machine.py), a user's own value wins."""
+    import os
+
+    from musictagger import OPENMP_SPIN_COUNT
+
+    code = "import musictagger, os; print(os.environ['GOMP_SPINCOUNT'])"
+    env = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"}
+    for given, expected in ((None, OPENMP_SPIN_COUNT), ("7", "7")):
+        run_env = env if given is None else {**env, "GOMP_SPINCOUNT": given}
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=run_env)
+        assert r.returncode == 0 and r.stdout.strip() == expected, r.stdout + r.stderr
+    assert int(OPENMP_SPIN_COUNT) < 300_000  # below libgomp's own default
+
+
 def test_config_defaults_are_documented_and_loadable(capsys, tmp_path):
     import tomllib
 
