@@ -730,13 +730,13 @@ def big_window(qtbot, tmp_path, monkeypatch):
     and the word about Fast said as soon as a run has done one album (instead of after 20 minutes)."""
     from tinypacks import make_audio_pack
 
-    import musictagger.pipeline.suggester as suggester_module
+    import musictagger.pipeline.speed as speed_module
     from musictagger.gui.app import create_window
     from musictagger.paths import app_dirs
 
     monkeypatch.setenv("MUSICTAGGER_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(suggester_module, "SLOW_RUN_S", 0.0)
-    monkeypatch.setattr(suggester_module, "ADVICE_AFTER", 1)
+    monkeypatch.setattr(speed_module, "SLOW_RUN_S", 0.0)
+    monkeypatch.setattr(speed_module, "ADVICE_AFTER", 1)
     models = app_dirs().ensure().models
     test_gui.make_tiny_pack(models)
     make_audio_pack(models, {"black-metal": 1.0, "doom-metal": 2.0})
@@ -809,7 +809,7 @@ def test_keep_thorough_is_not_asked_again(qtbot, big_window):
 def test_the_advice_bar_fits_any_width_and_never_widens_the_window(qtbot, window):
     from PySide6.QtWidgets import QBoxLayout
 
-    from musictagger.pipeline.suggester import speed_advice
+    from musictagger.pipeline.speed import speed_advice
     from musictagger.progress import Progress
 
     win, bar = window, window.advice

@@ -187,7 +187,7 @@ def test_cover_images_beside_audio_are_not_separate_items(library, packs, capsys
 
 
 def test_tracks_to_hear_spreads_a_budget_over_the_album():
-    from musictagger.pipeline.suggester import tracks_to_hear
+    from musictagger.pipeline.speed import tracks_to_hear
 
     assert tracks_to_hear(10, 0) == set(range(10))
     assert tracks_to_hear(3, 4) == {0, 1, 2}
@@ -201,7 +201,8 @@ def test_an_audio_budget_per_album_hears_only_that_many_tracks_but_uses_cached_o
     from musictagger.library import Index, scan
     from musictagger.pipeline import select_packs
     from musictagger.pipeline.cache import ResultCache
-    from musictagger.pipeline.suggester import SpeedProfile, Suggester
+    from musictagger.pipeline.speed import SpeedProfile
+    from musictagger.pipeline.suggester import Suggester
 
     cfg = Config()
     with Index() as index:
@@ -227,7 +228,8 @@ def test_the_fast_speed_reads_one_excerpt_per_track_and_caches_apart(library, pa
     from musictagger.config import Config
     from musictagger.library import Index, scan
     from musictagger.pipeline import select_packs
-    from musictagger.pipeline.suggester import SPEEDS, Suggester
+    from musictagger.pipeline.speed import SPEEDS
+    from musictagger.pipeline.suggester import Suggester
 
     cfg = Config()
     cfg.inference.speed = "fast"
@@ -269,7 +271,7 @@ def test_embeddings_are_computed_once_cached_with_the_probabilities_and_given_pe
 
 
 def test_a_long_thorough_run_on_the_cpu_gets_a_word_about_fast():
-    from musictagger.pipeline.suggester import ADVICE_AFTER, SLOW_RUN_S, speed_advice
+    from musictagger.pipeline.speed import ADVICE_AFTER, SLOW_RUN_S, speed_advice
     from musictagger.progress import Progress
 
     long = Progress("suggest", ADVICE_AFTER, 5000, eta_s=3 * 3600 + 600.0)

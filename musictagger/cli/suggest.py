@@ -90,7 +90,7 @@ def _prepare(args: argparse.Namespace, session: Session):
 
 def _speed_advice(suggester):
     """The bar's word about ``--speed fast`` when a thorough run on the CPU will take long."""
-    from musictagger.pipeline.suggester import speed_advice
+    from musictagger.pipeline.speed import speed_advice
 
     def advice(p):
         text = speed_advice(p, suggester.config.inference.speed, suggester.device_name)

@@ -43,6 +43,7 @@ from musictagger.gui.tasks import (
 from musictagger.gui.thumbs import ThumbnailCache
 from musictagger.gui.watching import WatchSession, WatchSignals, WatchStartTask, watch_folders, watch_settings
 from musictagger.gui.worker import CoreProcess
+from musictagger.pipeline import speed
 from musictagger.pipeline.review import ReviewPolicy, Status
 from musictagger.progress import Progress
 
@@ -213,9 +214,7 @@ class LibraryController(QObject):
         if self._advised or self._keep_thorough or self.engine.info is None:
             return
         if any(isinstance(t, SuggestTask) for t in self.runner.active):  # the run Use Fast can speed up
-            from musictagger.pipeline.suggester import speed_advice
-
-            text = speed_advice(p, self.config.inference.speed, self.engine.info.device_name)
+            text = speed.speed_advice(p, self.config.inference.speed, self.engine.info.device_name)
             if text:
                 self._advised = True
                 self.speed_advice.emit(text)

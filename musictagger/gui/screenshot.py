@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.errors:
             window.errors.show()
         if args.advice:
-            from musictagger.pipeline.suggester import speed_advice
+            from musictagger.pipeline.speed import speed_advice
             from musictagger.progress import Progress
 
             long_run = Progress("suggest", 12, 4800, eta_s=3 * 3600 + 600.0)
