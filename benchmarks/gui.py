@@ -21,7 +21,15 @@ thread's Python stack, sampled every 2 ms while a tick is overdue; "no Python fr
 ending in the benchmark's own wait loop means Qt's C++ or the OS scheduler) and lists cyclic
 garbage collections over 5 ms.
 
-Measured (2-core VM, one CPU-bound process beside, three runs): scan 24–38, warm-up 24–32,
+Latest (2-core VM, one CPU-bound process beside, five runs): scan 11–24, warm-up 12–25, suggest
+12–20, apply 13–23, grid 18–31 ms; time to window 1.09–1.41×. Suggest beside the busy process went
+from 43 to 162–173 tracks/s once torch's OpenMP threads stopped spinning at barriers (GOMP_SPINCOUNT,
+benchmarks/busy_machine.py); the first version of the Use Fast word imported the whole suggester in
+the window at a run's first progress — PySide6's import hook reads each new module's source — a
+124-ms stall, found with MT_BENCH_STACKS=1 (the word now lives in pipeline/speed.py, imported when the
+window is built).
+
+Earlier (2-core VM, one CPU-bound process beside, three runs): scan 24–38, warm-up 24–32,
 suggest 20–32, apply 23–33, grid 26–57 ms; the spread between runs of one phase is larger than the
 phase's own work. Found with the sampler and fixed: opening a dialog repainted the whole library
 table (apply: 38–52 → 23 ms); the core process ran at nice 4, so on a busy machine its torch
