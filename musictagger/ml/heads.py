@@ -21,7 +21,7 @@ This module imports torch at its top; it is imported lazily, only where a model 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -93,8 +93,7 @@ class CoverHead(nn.Module):
             raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
         if not variants:
             raise ValueError("a cover head needs at least one backbone")
-        self.nets = [EfficientNetLite(v) for v in variants]  # the same modules, typed
-        self.backbones = nn.ModuleList(self.nets)
+        self.backbones = nn.ModuleList(EfficientNetLite(v) for v in variants)
         self.variants = [str(v) for v in variants]
         self.stages = [int(i) for i in stages]
         self.embedding_size = 0
@@ -114,6 +113,11 @@ class CoverHead(nn.Module):
         self.exclusive = [[int(i) for i in group] for group in exclusive]
         if any(not 0 <= i < n_labels for group in self.exclusive for i in group):
             raise ValueError(f"exclusive groups must hold label indices below {n_labels}, not {self.exclusive}")
+
+    @property
+    def nets(self) -> list[EfficientNetLite]:
+        """The backbones, typed (the modules of :attr:`backbones`)."""
+        return [cast(EfficientNetLite, net) for net in self.backbones]
 
     @property
     def resolution(self) -> int:
